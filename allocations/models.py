@@ -1,0 +1,1 @@
+"""Targets, allocation rounds and use by construction projects: built in a later issue."""

@@ -1,0 +1,21 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request) -> dict:
+    """Navigation links for the signed-in user: only what the user's roles may use."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_links": []}
+    links = [(_("Home"), reverse("home"))]
+    if user.has_perm("ledger.see_all_entities"):
+        links.append((_("Ledgers"), reverse("ledger:entity_list")))
+    elif user.entity_id and user.has_perm("ledger.see_entity_ledger", user.entity):
+        links.append((_("Our ledger"), reverse("ledger:entity", args=[user.entity.code])))
+    if user.has_perm("ledger.record_trade"):
+        links.append((_("Record trade"), reverse("ledger:acquire")))
+    if user.has_perm("ledger.see_adjustments"):
+        links.append((_("Adjustments"), reverse("ledger:adjustment_list")))
+    if user.is_staff:
+        links.append((_("Administration"), reverse("admin:index")))
+    return {"nav_links": links}

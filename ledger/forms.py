@@ -1,0 +1,110 @@
+"""Input shape only; the rules live in services and the database."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Entity, Pollutant
+
+
+class AmountField(forms.DecimalField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 15)
+        kwargs.setdefault("decimal_places", 3)
+        kwargs.setdefault("label", _("Amount (t/a)"))
+        super().__init__(**kwargs)
+
+
+class StatementFilterForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        return data
+
+
+def entity_choices():
+    return Entity.objects.filter(is_active=True).order_by("kind", "code")
+
+
+class AcquireForm(forms.Form):
+    entity = forms.ModelChoiceField(label=_("Buying entity"), queryset=Entity.objects.none())
+    pollutant = forms.ChoiceField(label=_("Pollutant"), choices=Pollutant.choices)
+    amount = AmountField(min_value=0.001)
+    certificate_number = forms.CharField(label=_("Trade certificate number"), max_length=100)
+    effective_date = forms.DateField(
+        label=_("Trade date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    memo = forms.CharField(
+        label=_("Memo"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entity"].queryset = entity_choices()
+
+
+class TransferForm(forms.Form):
+    seller = forms.ModelChoiceField(label=_("Selling entity"), queryset=Entity.objects.none())
+    buyer = forms.ModelChoiceField(label=_("Buying entity"), queryset=Entity.objects.none())
+    pollutant = forms.ChoiceField(label=_("Pollutant"), choices=Pollutant.choices)
+    amount = AmountField(min_value=0.001)
+    contract_number = forms.CharField(label=_("Trade contract number"), max_length=100)
+    effective_date = forms.DateField(
+        label=_("Trade date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    memo = forms.CharField(
+        label=_("Memo"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seller"].queryset = entity_choices()
+        self.fields["buyer"].queryset = entity_choices()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("seller") and data.get("seller") == data.get("buyer"):
+            raise forms.ValidationError(_("Seller and buyer must be different entities."))
+        return data
+
+
+class AdjustmentForm(forms.Form):
+    entity = forms.ModelChoiceField(label=_("Entity"), queryset=Entity.objects.none())
+    pollutant = forms.ChoiceField(label=_("Pollutant"), choices=Pollutant.choices)
+    amount = AmountField(label=_("Amount (t/a; negative to debit)"))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entity"].queryset = entity_choices()
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError(_("The amount must not be zero."))
+        return amount
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))], widget=forms.HiddenInput
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=1000)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ExportForm(StatementFilterForm):
+    pass

@@ -1,0 +1,223 @@
+"""Reads of the ledger: balances, statements, summaries, reconciliation.
+
+Each function runs a bounded number of queries, whatever the number of entries.
+"""
+
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.db.models import (
+    DecimalField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce
+
+from .models import (
+    ZERO,
+    Account,
+    Entity,
+    Entry,
+    Hold,
+    HoldStatus,
+    Pollutant,
+    Transaction,
+    User,
+)
+
+AMOUNT = DecimalField(max_digits=18, decimal_places=3)
+
+
+@dataclass(frozen=True)
+class PollutantPosition:
+    pollutant: Pollutant
+    account: Account | None
+    balance: Decimal
+    held: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance - self.held
+
+
+def entity_positions(
+    entity: Entity, accounts: list[Account] | None = None
+) -> list[PollutantPosition]:
+    """Balance, held and available per pollutant, all four shown even without an account."""
+    if accounts is None:
+        accounts = list(Account.objects.filter(entity=entity))
+    by_pollutant = {a.pollutant: a for a in accounts}
+    positions = []
+    for pollutant in Pollutant:
+        account = by_pollutant.get(pollutant.value)
+        positions.append(
+            PollutantPosition(
+                pollutant=pollutant,
+                account=account,
+                balance=account.balance if account else ZERO,
+                held=account.held if account else ZERO,
+            )
+        )
+    return positions
+
+
+def entities_with_positions(user: User) -> list[tuple[Entity, list[PollutantPosition]]]:
+    """Every entity the user may see, with its positions: two queries in all."""
+    entities = Entity.objects.filter(is_active=True).prefetch_related(
+        Prefetch("accounts", queryset=Account.objects.order_by("pollutant"))
+    )
+    if not user.has_perm("ledger.see_all_entities"):
+        entities = entities.filter(pk=user.entity_id)
+    return [(e, entity_positions(e, list(e.accounts.all()))) for e in entities]
+
+
+def visible_accounts(user: User) -> QuerySet[Account]:
+    accounts = Account.objects.select_related("entity")
+    if user.has_perm("ledger.see_all_entities"):
+        return accounts
+    return accounts.filter(entity_id=user.entity_id) if user.entity_id else accounts.none()
+
+
+def visible_transactions(user: User) -> QuerySet[Transaction]:
+    txns = Transaction.objects.select_related("posted_by", "approved_by")
+    if user.has_perm("ledger.see_all_entities"):
+        return txns
+    if not user.entity_id:
+        return txns.none()
+    return txns.filter(entries__account__entity_id=user.entity_id).distinct()
+
+
+def balance_as_of(account: Account, date: datetime.date) -> Decimal:
+    """The account's balance at the end of ``date`` (by effective date)."""
+    total = Entry.objects.filter(account=account, effective_date__lte=date).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total if total is not None else ZERO
+
+
+def statement_entries(
+    account: Account,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+) -> tuple[Decimal, QuerySet[Entry]]:
+    """Opening balance and the entries between two dates (inclusive), each annotated with
+    ``running`` — the balance after it — in effective-date order."""
+    opening = balance_as_of(account, date_from - datetime.timedelta(days=1)) if date_from else ZERO
+    entries = Entry.objects.filter(account=account)
+    if date_from:
+        entries = entries.filter(effective_date__gte=date_from)
+    if date_to:
+        entries = entries.filter(effective_date__lte=date_to)
+    entries = (
+        entries.select_related("transaction")
+        .annotate(
+            running=Window(Sum("amount"), order_by=[F("effective_date").asc(), F("id").asc()])
+            + Value(opening, output_field=AMOUNT)
+        )
+        .order_by("effective_date", "id")
+    )
+    return opening, entries
+
+
+def hold_events(account: Account) -> list[tuple[datetime.date, Decimal]]:
+    """(date, change in held quota) for every hold of the account, in date order."""
+    events = []
+    for created, closed, amount in Hold.objects.filter(account=account).values_list(
+        "created_at", "closed_at", "amount"
+    ):
+        events.append((created.date(), amount))
+        if closed is not None:
+            events.append((closed.date(), -amount))
+    events.sort(key=lambda e: e[0])
+    return events
+
+
+class StatementRow(NamedTuple):
+    date: datetime.date
+    transaction_id: int
+    kind: str
+    reference: str
+    amount: Decimal
+    running: Decimal
+    held: Decimal
+
+
+def statement_rows(
+    account: Account,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    chunk_size: int = 5000,
+) -> tuple[Decimal, int, Iterator[StatementRow]]:
+    """Opening balance, row count and a streaming iterator of rows with the quota held at
+    each row's date; used by the Excel export, so it reads plain tuples, not models."""
+    opening, entries = statement_entries(account, date_from, date_to)
+    events = hold_events(account)
+    count = entries.count()
+    values = entries.values_list(
+        "effective_date",
+        "transaction_id",
+        "transaction__kind",
+        "transaction__reference_text",
+        "amount",
+        "running",
+    )
+
+    def rows() -> Iterator[StatementRow]:
+        held = ZERO
+        position = 0
+        for date, txn_id, kind, reference, amount, running in values.iterator(chunk_size):
+            while position < len(events) and events[position][0] <= date:
+                held += events[position][1]
+                position += 1
+            yield StatementRow(date, txn_id, kind, reference, amount, running, held)
+
+    return opening, count, rows()
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    account: Account
+    legs_total: Decimal
+    active_held: Decimal
+
+    def __str__(self) -> str:
+        return (
+            f"account {self.account.pk} ({self.account}): balance {self.account.balance} "
+            f"vs legs {self.legs_total}; held {self.account.held} vs holds {self.active_held}"
+        )
+
+
+def reconcile() -> list[Mismatch]:
+    """Accounts whose stored balance or held amount differs from their legs or holds:
+    one query, computed in the database."""
+    legs = (
+        Entry.objects.filter(account=OuterRef("pk"))
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    holds = (
+        Hold.objects.filter(account=OuterRef("pk"), status=HoldStatus.ACTIVE)
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    accounts = (
+        Account.objects.select_related("entity")
+        .annotate(
+            legs_total=Coalesce(Subquery(legs, output_field=AMOUNT), Value(ZERO)),
+            active_held=Coalesce(Subquery(holds, output_field=AMOUNT), Value(ZERO)),
+        )
+        .filter(~Q(balance=F("legs_total")) | ~Q(held=F("active_held")))
+    )
+    return [Mismatch(a, a.legs_total, a.active_held) for a in accounts]

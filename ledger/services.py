@@ -1,0 +1,591 @@
+"""Every write to the ledger goes through these functions.
+
+Each write runs in one ``transaction.atomic()`` and locks the accounts it touches with
+``select_for_update()`` in ascending id order (then holds), so concurrent writers never
+deadlock and always see the balance they check. The same rules hold on SQLite; on
+PostgreSQL the database re-checks them with triggers at commit.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import (
+    ROLE_ENTITY_KINDS,
+    Account,
+    AdjustmentProposal,
+    AdjustmentStatus,
+    Entity,
+    Entry,
+    Hold,
+    HoldStatus,
+    Pollutant,
+    Role,
+    RoleAssignment,
+    SystemAccountKind,
+    Transaction,
+    TransactionKind,
+    User,
+)
+
+QUANTUM = Decimal("0.001")
+
+
+class LedgerError(Exception):
+    """A refusal a user can act on; ``str()`` is the translated message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidAmount(LedgerError):
+    pass
+
+
+class UnbalancedTransaction(LedgerError):
+    pass
+
+
+class InsufficientQuota(LedgerError):
+    def __init__(self, account: Account, available: Decimal, requested: Decimal):
+        super().__init__(
+            _(
+                "Insufficient available quota in %(account)s: %(available)s t available, "
+                "%(requested)s t requested."
+            )
+            % {"account": account, "available": available, "requested": requested}
+        )
+        self.account = account
+        self.available = available
+        self.requested = requested
+
+
+class AccountClosed(LedgerError):
+    pass
+
+
+class ReversalNotAllowed(LedgerError):
+    pass
+
+
+class DuplicateReversal(ReversalNotAllowed):
+    pass
+
+
+class FourEyesViolation(LedgerError):
+    pass
+
+
+class HoldStateError(LedgerError):
+    pass
+
+
+class RoleNotAllowed(LedgerError):
+    pass
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: Account
+    amount: Decimal
+
+
+def to_amount(value, *, allow_zero: bool = False, allow_negative: bool = True) -> Decimal:
+    """Parse a tonnes figure exactly: at most three decimal places, never a float."""
+    if isinstance(value, float):
+        raise InvalidAmount(_("Amounts must be exact decimals, not floating point numbers."))
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidAmount(_("“%(value)s” is not a number.") % {"value": value}) from None
+    if not amount.is_finite():
+        raise InvalidAmount(_("“%(value)s” is not a number.") % {"value": value})
+    if amount != amount.quantize(QUANTUM):
+        raise InvalidAmount(
+            _("Amounts are kept to the kilogram: at most three decimal places (%(value)s).")
+            % {"value": value}
+        )
+    if amount.adjusted() >= 15:
+        raise InvalidAmount(_("%(value)s t is too large.") % {"value": value})
+    if not allow_zero and amount == 0:
+        raise InvalidAmount(_("The amount must not be zero."))
+    if not allow_negative and amount < 0:
+        raise InvalidAmount(_("The amount must be positive."))
+    return amount.quantize(QUANTUM)
+
+
+def _reference_fields(reference: models.Model | None, reference_text: str) -> dict:
+    if reference is None:
+        return {"reference_type": None, "reference_id": "", "reference_text": reference_text}
+    return {
+        "reference_type": ContentType.objects.get_for_model(reference),
+        "reference_id": str(reference.pk),
+        "reference_text": reference_text or str(reference)[:200],
+    }
+
+
+def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
+    """Lock the given accounts in ascending id order and return them fresh from the DB."""
+    ids = sorted(set(account_ids))
+    locked = {
+        a.pk: a
+        for a in Account.objects.select_for_update()
+        .select_related("entity")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    if len(locked) != len(ids):
+        raise LedgerError(_("An account of this transaction does not exist."))
+    return locked
+
+
+def _check_legs(legs: Sequence[Leg]) -> None:
+    if len(legs) < 2:
+        raise UnbalancedTransaction(_("A transaction needs at least two legs."))
+    if len({leg.account.pk for leg in legs}) != len(legs):
+        raise UnbalancedTransaction(_("An account may appear only once in a transaction."))
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for leg in legs:
+        to_amount(leg.amount)
+        totals[leg.account.pollutant] += leg.amount
+    unbalanced = [Pollutant(p).symbol for p, total in totals.items() if total != 0]
+    if unbalanced:
+        raise UnbalancedTransaction(
+            _("The legs do not sum to zero for %(pollutants)s.")
+            % {"pollutants": ", ".join(unbalanced)}
+        )
+
+
+def post(
+    *,
+    kind: str,
+    legs: Sequence[Leg],
+    idempotency_key: str,
+    user: User,
+    approver: User | None = None,
+    reference: models.Model | None = None,
+    reference_text: str = "",
+    memo: str = "",
+    effective_date: datetime.date | None = None,
+    reverses: Transaction | None = None,
+    paired_with: Transaction | None = None,
+) -> Transaction:
+    """Post a balanced transaction. A repeated idempotency key returns the first posting."""
+    _check_legs(legs)
+    if kind == TransactionKind.ADJUSTMENT and approver is None:
+        raise FourEyesViolation(_("An adjustment needs an approver."))
+    if approver is not None and approver.pk == user.pk:
+        raise FourEyesViolation(_("The approver must be a different person from the maker."))
+    if not idempotency_key:
+        raise LedgerError(_("A posting needs an idempotency key."))
+    try:
+        with transaction.atomic():
+            locked = lock_accounts(leg.account.pk for leg in legs)
+            existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+            new_balances = {}
+            for leg in legs:
+                account = locked[leg.account.pk]
+                if not account.is_active:
+                    raise AccountClosed(_("Account %(account)s is closed.") % {"account": account})
+                balance = account.balance + leg.amount
+                if not account.may_go_negative and balance - account.held < 0:
+                    raise InsufficientQuota(account, account.available, -leg.amount)
+                new_balances[account.pk] = balance
+            date = effective_date or timezone.localdate()
+            txn = Transaction.objects.create(
+                kind=kind,
+                effective_date=date,
+                memo=memo,
+                idempotency_key=idempotency_key,
+                posted_by=user,
+                approved_by=approver,
+                reverses=reverses,
+                paired_with=paired_with,
+                **_reference_fields(reference, reference_text),
+            )
+            Entry.objects.bulk_create(
+                Entry(
+                    transaction=txn,
+                    account_id=leg.account.pk,
+                    pollutant=leg.account.pollutant,
+                    amount=leg.amount,
+                    balance_after=new_balances[leg.account.pk],
+                    effective_date=date,
+                )
+                for leg in legs
+            )
+            for account_id, balance in new_balances.items():
+                locked[account_id].balance = balance
+            Account.objects.bulk_update([locked[pk] for pk in new_balances], ["balance"])
+            return txn
+    except IntegrityError:
+        # A concurrent request with the same key won the race: return its posting.
+        existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def system_account(kind: str, pollutant: str) -> Account:
+    account, _created = Account.objects.get_or_create(
+        entity=None,
+        system_kind=kind,
+        pollutant=pollutant,
+        defaults={"may_go_negative": True},
+    )
+    return account
+
+
+def entity_account(entity: Entity, pollutant: str) -> Account:
+    account, _created = Account.objects.get_or_create(
+        entity=entity, pollutant=pollutant, defaults={"system_kind": ""}
+    )
+    return account
+
+
+def _check_pollutant(pollutant: str) -> str:
+    if pollutant not in Pollutant.values:
+        raise LedgerError(_("Unknown pollutant “%(p)s”.") % {"p": pollutant})
+    return pollutant
+
+
+def credit_entity(
+    *,
+    kind: str,
+    source: str,
+    entity: Entity,
+    pollutant: str,
+    amount,
+    idempotency_key: str,
+    user: User,
+    approver: User | None = None,
+    reference: models.Model | None = None,
+    reference_text: str = "",
+    memo: str = "",
+    effective_date: datetime.date | None = None,
+) -> Transaction:
+    """Credit an entity from a system account (allocation, certified credit, exchange)."""
+    amount = to_amount(amount, allow_negative=False)
+    _check_pollutant(pollutant)
+    return post(
+        kind=kind,
+        legs=[
+            Leg(system_account(source, pollutant), -amount),
+            Leg(entity_account(entity, pollutant), amount),
+        ],
+        idempotency_key=idempotency_key,
+        user=user,
+        approver=approver,
+        reference=reference,
+        reference_text=reference_text,
+        memo=memo,
+        effective_date=effective_date,
+    )
+
+
+def acquire_from_exchange(
+    *,
+    entity: Entity,
+    pollutant: str,
+    amount,
+    certificate_number: str,
+    user: User,
+    effective_date: datetime.date | None = None,
+    memo: str = "",
+) -> Transaction:
+    """Record quota an entity bought through emission-rights trading (排污权交易)."""
+    certificate_number = certificate_number.strip()
+    if not certificate_number:
+        raise LedgerError(_("The trade certificate number is required."))
+    return credit_entity(
+        kind=TransactionKind.TRADE_IN,
+        source=SystemAccountKind.TRADING,
+        entity=entity,
+        pollutant=pollutant,
+        amount=amount,
+        idempotency_key=f"exchange:{certificate_number}:{pollutant}",
+        user=user,
+        reference_text=certificate_number,
+        memo=memo,
+        effective_date=effective_date,
+    )
+
+
+def transfer(
+    *,
+    seller: Entity,
+    buyer: Entity,
+    pollutant: str,
+    amount,
+    idempotency_key: str,
+    user: User,
+    reference_text: str = "",
+    memo: str = "",
+    effective_date: datetime.date | None = None,
+) -> tuple[Transaction, Transaction]:
+    """A trade between two entities: TRADE_OUT from the seller to the trading counterpart
+    and TRADE_IN from the counterpart to the buyer, in one database transaction."""
+    amount = to_amount(amount, allow_negative=False)
+    _check_pollutant(pollutant)
+    if seller.pk == buyer.pk:
+        raise LedgerError(_("Seller and buyer must be different entities."))
+    counterpart = system_account(SystemAccountKind.TRADING, pollutant)
+    seller_account = entity_account(seller, pollutant)
+    buyer_account = entity_account(buyer, pollutant)
+    common = {
+        "user": user,
+        "reference_text": reference_text,
+        "memo": memo,
+        "effective_date": effective_date,
+    }
+    with transaction.atomic():
+        lock_accounts([counterpart.pk, seller_account.pk, buyer_account.pk])
+        out = post(
+            kind=TransactionKind.TRADE_OUT,
+            legs=[Leg(seller_account, -amount), Leg(counterpart, amount)],
+            idempotency_key=f"{idempotency_key}:out",
+            **common,
+        )
+        into = post(
+            kind=TransactionKind.TRADE_IN,
+            legs=[Leg(counterpart, -amount), Leg(buyer_account, amount)],
+            idempotency_key=f"{idempotency_key}:in",
+            paired_with=out,
+            **common,
+        )
+    return out, into
+
+
+def reverse(*, original: Transaction, reason: str, user: User) -> Transaction:
+    """Correct a mistake by posting the opposite legs; nothing is edited or deleted.
+    Reversing one half of a transfer reverses both halves."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReversalNotAllowed(_("A reversal needs a reason."))
+    if original.kind == TransactionKind.REVERSAL:
+        raise ReversalNotAllowed(_("A reversal cannot itself be reversed."))
+    group = [original]
+    if original.paired_with_id:
+        group.append(original.paired_with)
+    elif hasattr(original, "pair_of"):
+        group.append(original.pair_of)
+    with transaction.atomic():
+        account_ids = Entry.objects.filter(transaction__in=group).values_list(
+            "account_id", flat=True
+        )
+        lock_accounts(account_ids)
+        if Transaction.objects.filter(reverses__in=group).exists():
+            raise DuplicateReversal(
+                _("Transaction #%(id)s has already been reversed.") % {"id": original.pk}
+            )
+        reversals = [
+            post(
+                kind=TransactionKind.REVERSAL,
+                legs=[
+                    Leg(entry.account, -entry.amount)
+                    for entry in txn.entries.select_related("account")
+                ],
+                idempotency_key=f"reversal:{txn.pk}",
+                user=user,
+                reverses=txn,
+                reference=txn,
+                reference_text=_("Reversal of #%(id)s") % {"id": txn.pk},
+                memo=reason,
+            )
+            for txn in sorted(group, key=lambda t: t.pk)
+        ]
+    return next(r for r in reversals if r.reverses_id == original.pk)
+
+
+def place_hold(
+    *,
+    account: Account,
+    amount,
+    user: User,
+    reason: str,
+    reference: models.Model | None = None,
+    reference_text: str = "",
+    idempotency_key: str | None = None,
+) -> Hold:
+    """Reserve quota; refused when it exceeds what is available."""
+    amount = to_amount(amount, allow_negative=False)
+    with transaction.atomic():
+        locked = lock_accounts([account.pk])[account.pk]
+        if idempotency_key:
+            existing = Hold.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+        if not locked.is_active:
+            raise AccountClosed(_("Account %(account)s is closed.") % {"account": locked})
+        if locked.entity_id is None:
+            raise LedgerError(_("Quota can be held only on an entity's account."))
+        if amount > locked.available:
+            raise InsufficientQuota(locked, locked.available, amount)
+        hold = Hold.objects.create(
+            account=locked,
+            amount=amount,
+            reason=reason,
+            created_by=user,
+            idempotency_key=idempotency_key,
+            **_reference_fields(reference, reference_text),
+        )
+        Account.objects.filter(pk=locked.pk).update(held=locked.held + amount)
+    return hold
+
+
+def _lock_hold(hold: Hold, extra_account_ids: Sequence[int] = ()) -> tuple[Hold, dict]:
+    locked_accounts = lock_accounts([hold.account_id, *extra_account_ids])
+    return Hold.objects.select_for_update().get(pk=hold.pk), locked_accounts
+
+
+def release_hold(*, hold: Hold, user: User) -> Hold:
+    """Give held quota back (request rejected or withdrawn). Releasing twice is a no-op."""
+    with transaction.atomic():
+        hold, accounts = _lock_hold(hold)
+        if hold.status == HoldStatus.RELEASED:
+            return hold
+        if hold.status != HoldStatus.ACTIVE:
+            raise HoldStateError(_("This hold has already been consumed."))
+        account = accounts[hold.account_id]
+        Account.objects.filter(pk=account.pk).update(held=account.held - hold.amount)
+        hold.status = HoldStatus.RELEASED
+        hold.closed_by = user
+        hold.closed_at = timezone.now()
+        hold.save(update_fields=["status", "closed_by", "closed_at"])
+    return hold
+
+
+def consume_hold(
+    *,
+    hold: Hold,
+    user: User,
+    approver: User | None = None,
+    memo: str = "",
+    effective_date: datetime.date | None = None,
+) -> Transaction:
+    """Turn held quota into a USE posting to the consumption sink. Idempotent."""
+    sink = system_account(SystemAccountKind.CONSUMPTION, hold.account.pollutant)
+    with transaction.atomic():
+        hold, accounts = _lock_hold(hold, [sink.pk])
+        if hold.status == HoldStatus.CONSUMED:
+            return hold.consumed_by
+        if hold.status != HoldStatus.ACTIVE:
+            raise HoldStateError(_("This hold has already been released."))
+        account = accounts[hold.account_id]
+        Account.objects.filter(pk=account.pk).update(held=account.held - hold.amount)
+        txn = post(
+            kind=TransactionKind.USE,
+            legs=[Leg(account, -hold.amount), Leg(sink, hold.amount)],
+            idempotency_key=f"hold:{hold.pk}:use",
+            user=user,
+            approver=approver,
+            reference=hold,
+            reference_text=hold.reference_text or hold.reason,
+            memo=memo,
+            effective_date=effective_date,
+        )
+        hold.status = HoldStatus.CONSUMED
+        hold.closed_by = user
+        hold.closed_at = timezone.now()
+        hold.consumed_by = txn
+        hold.save(update_fields=["status", "closed_by", "closed_at", "consumed_by"])
+    return txn
+
+
+def propose_adjustment(*, account: Account, amount, reason: str, user: User) -> AdjustmentProposal:
+    amount = to_amount(amount)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(_("An adjustment needs a reason."))
+    return AdjustmentProposal.objects.create(
+        account=account, amount=amount, reason=reason, proposed_by=user
+    )
+
+
+def _decide(proposal: AdjustmentProposal, approver: User) -> AdjustmentProposal:
+    proposal = AdjustmentProposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != AdjustmentStatus.PROPOSED:
+        raise LedgerError(_("This adjustment has already been decided."))
+    if proposal.proposed_by_id == approver.pk:
+        raise FourEyesViolation(
+            _("You proposed this adjustment; another municipal approver must decide it.")
+        )
+    return proposal
+
+
+def approve_adjustment(
+    *, proposal: AdjustmentProposal, approver: User, comment: str = ""
+) -> Transaction:
+    """Post an approved adjustment against the adjustments system account."""
+    with transaction.atomic():
+        proposal = _decide(proposal, approver)
+        account = proposal.account
+        contra = system_account(SystemAccountKind.ADJUSTMENT, account.pollutant)
+        txn = post(
+            kind=TransactionKind.ADJUSTMENT,
+            legs=[Leg(account, proposal.amount), Leg(contra, -proposal.amount)],
+            idempotency_key=f"adjustment:{proposal.pk}",
+            user=proposal.proposed_by,
+            approver=approver,
+            reference=proposal,
+            reference_text=_("Adjustment proposal #%(id)s") % {"id": proposal.pk},
+            memo=proposal.reason,
+        )
+        proposal.status = AdjustmentStatus.APPROVED
+        proposal.decided_by = approver
+        proposal.decided_at = timezone.now()
+        proposal.decision_comment = comment
+        proposal.transaction = txn
+        proposal.save()
+    return txn
+
+
+def reject_adjustment(
+    *, proposal: AdjustmentProposal, approver: User, comment: str
+) -> AdjustmentProposal:
+    if not (comment or "").strip():
+        raise LedgerError(_("Say why the adjustment is rejected."))
+    with transaction.atomic():
+        proposal = _decide(proposal, approver)
+        proposal.status = AdjustmentStatus.REJECTED
+        proposal.decided_by = approver
+        proposal.decided_at = timezone.now()
+        proposal.decision_comment = comment
+        proposal.save()
+    return proposal
+
+
+def check_role_fits_entity(*, role: str, entity: Entity | None) -> None:
+    allowed = ROLE_ENTITY_KINDS[Role(role)]
+    if entity is None or entity.kind not in allowed:
+        raise RoleNotAllowed(
+            _("The role “%(role)s” cannot be held by a user of %(entity)s.")
+            % {"role": Role(role).label, "entity": entity or _("no entity")}
+        )
+
+
+def set_roles(*, user: User, roles: Iterable[str]) -> None:
+    """Give a user exactly these roles; each must fit the user's entity."""
+    roles = set(roles)
+    for role in roles:
+        check_role_fits_entity(role=role, entity=user.entity)
+    with transaction.atomic():
+        user.role_assignments.exclude(role__in=roles).delete()
+        have = set(user.role_assignments.values_list("role", flat=True))
+        RoleAssignment.objects.bulk_create(
+            RoleAssignment(user=user, role=role) for role in roles - have
+        )
+    user.__dict__.pop("roles", None)

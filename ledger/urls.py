@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ledger"
+
+urlpatterns = [
+    path("", views.entity_list, name="entity_list"),
+    path("entity/<str:code>/", views.entity_detail, name="entity"),
+    path("entity/<str:code>/export/", views.export_start, name="export_start"),
+    path("account/<int:pk>/", views.account_statement, name="account"),
+    path("transaction/<int:pk>/", views.transaction_detail, name="transaction"),
+    path("transaction/<int:pk>/reverse/", views.reverse_transaction, name="reverse"),
+    path("trade/acquire/", views.acquire, name="acquire"),
+    path("trade/transfer/", views.transfer, name="transfer"),
+    path("adjustments/", views.adjustment_list, name="adjustment_list"),
+    path("adjustments/new/", views.adjustment_new, name="adjustment_new"),
+    path("adjustments/<int:pk>/decide/", views.adjustment_decide, name="adjustment_decide"),
+    path("exports/<int:pk>/", views.export_status, name="export"),
+    path("exports/<int:pk>/download/", views.export_download, name="export_download"),
+]

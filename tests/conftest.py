@@ -1,0 +1,134 @@
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from ledger.demo import load_reference_data
+from ledger.models import Entity, Role
+
+from .factories import UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _skip_or_fail(reason: str) -> None:
+    # In CI a skipped PostgreSQL/Redis test would hide a gap, so it fails instead.
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this test must run in CI)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        _skip_or_fail("needs Redis: set REDIS_URL=redis://…")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        load_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tests run tasks in-process against the test database; the Redis test opts out."""
+    from quota_ledger.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def bureau(db) -> Entity:
+    return Entity.objects.get(code="SHSEE")
+
+
+@pytest.fixture
+def pudong(db) -> Entity:
+    return Entity.objects.get(code="310115")
+
+
+@pytest.fixture
+def xuhui(db) -> Entity:
+    return Entity.objects.get(code="310104")
+
+
+@pytest.fixture
+def enterprise(db) -> Entity:
+    from .factories import EntityFactory
+
+    return EntityFactory(kind="ENTERPRISE")
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str | None, entity: Entity, **kwargs):
+        return UserFactory(entity=entity, roles=[role] if role else [], **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def municipal_clerk(make_user, bureau):
+    return make_user(Role.MUNICIPAL_CLERK, bureau, username="m_clerk")
+
+
+@pytest.fixture
+def municipal_approver(make_user, bureau):
+    return make_user(Role.MUNICIPAL_APPROVER, bureau, username="m_approver")
+
+
+@pytest.fixture
+def second_approver(make_user, bureau):
+    return make_user(Role.MUNICIPAL_APPROVER, bureau, username="m_approver2")
+
+
+@pytest.fixture
+def auditor(make_user, bureau):
+    return make_user(Role.AUDITOR, bureau, username="auditor")
+
+
+@pytest.fixture
+def district_clerk(make_user, pudong):
+    return make_user(Role.DISTRICT_CLERK, pudong, username="d_clerk")
+
+
+@pytest.fixture
+def district_approver(make_user, pudong):
+    return make_user(Role.DISTRICT_APPROVER, pudong, username="d_approver")
+
+
+@pytest.fixture
+def other_district_clerk(make_user, xuhui):
+    return make_user(Role.DISTRICT_CLERK, xuhui, username="x_clerk")
+
+
+@pytest.fixture
+def enterprise_user(make_user, enterprise):
+    return make_user(Role.ENTERPRISE_USER, enterprise, username="e_user")
+
+
+def login(client, user):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def client_for(client):
+    return lambda user: login(client, user)
+
+
+@pytest.fixture
+def en_client(client):
+    """A client that asked for the English interface."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
