@@ -272,20 +272,22 @@ class Account(models.Model):
                 when=pgtrigger.After,
                 timing=pgtrigger.Deferred,
                 func="""
-                DECLARE last_balance numeric; active_held numeric;
+                DECLARE stored record; last_balance numeric; active_held numeric;
                 BEGIN
+                  -- Deferred: NEW is the row as it was at the event; check the row as it is now.
+                  SELECT balance, held INTO stored FROM ledger_account WHERE id = NEW.id;
                   SELECT e.balance_after INTO last_balance FROM ledger_entry e
                    WHERE e.account_id = NEW.id ORDER BY e.id DESC LIMIT 1;
-                  IF NEW.balance <> COALESCE(last_balance, 0) THEN
+                  IF stored.balance <> COALESCE(last_balance, 0) THEN
                     RAISE EXCEPTION 'ledger: account % balance % differs from its legs (%)',
-                      NEW.id, NEW.balance, COALESCE(last_balance, 0)
+                      NEW.id, stored.balance, COALESCE(last_balance, 0)
                       USING ERRCODE = 'check_violation';
                   END IF;
                   SELECT COALESCE(SUM(h.amount), 0) INTO active_held FROM ledger_hold h
                    WHERE h.account_id = NEW.id AND h.status = 'ACTIVE';
-                  IF NEW.held <> active_held THEN
+                  IF stored.held <> active_held THEN
                     RAISE EXCEPTION 'ledger: account % held % differs from its active holds (%)',
-                      NEW.id, NEW.held, active_held USING ERRCODE = 'check_violation';
+                      NEW.id, stored.held, active_held USING ERRCODE = 'check_violation';
                   END IF;
                   RETURN NULL;
                 END;

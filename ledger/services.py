@@ -140,7 +140,7 @@ def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     ids = sorted(set(account_ids))
     locked = {
         a.pk: a
-        for a in Account.objects.select_for_update()
+        for a in Account.objects.select_for_update(of=("self",))
         .select_related("entity")
         .filter(pk__in=ids)
         .order_by("pk")
