@@ -14,7 +14,6 @@ from django.db.models import (
     F,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -198,8 +197,10 @@ class Mismatch:
 
 
 def reconcile() -> list[Mismatch]:
-    """Accounts whose stored balance or held amount differs from their legs or holds:
-    one query, computed in the database."""
+    """Accounts whose stored balance or held amount differs from their legs or holds.
+
+    One query computes the sums in the database; they are compared here, exactly, because
+    SQLite keeps decimals with REAL affinity and would compare sums as floats."""
     legs = (
         Entry.objects.filter(account=OuterRef("pk"))
         .values("account")
@@ -212,12 +213,12 @@ def reconcile() -> list[Mismatch]:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    accounts = (
-        Account.objects.select_related("entity")
-        .annotate(
-            legs_total=Coalesce(Subquery(legs, output_field=AMOUNT), Value(ZERO)),
-            active_held=Coalesce(Subquery(holds, output_field=AMOUNT), Value(ZERO)),
-        )
-        .filter(~Q(balance=F("legs_total")) | ~Q(held=F("active_held")))
+    accounts = Account.objects.select_related("entity").annotate(
+        legs_total=Coalesce(Subquery(legs, output_field=AMOUNT), Value(ZERO)),
+        active_held=Coalesce(Subquery(holds, output_field=AMOUNT), Value(ZERO)),
     )
-    return [Mismatch(a, a.legs_total, a.active_held) for a in accounts]
+    return [
+        Mismatch(a, a.legs_total, a.active_held)
+        for a in accounts
+        if a.balance != a.legs_total or a.held != a.active_held
+    ]

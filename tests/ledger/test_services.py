@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import Sum
-from django.core.management.base import CommandError
 from django.utils import translation
 
 from ledger import selectors, services
@@ -186,7 +186,7 @@ def test_hold_reduces_available_and_is_consumed_as_use(pudong, municipal_clerk, 
     )
     account.refresh_from_db()
     assert (account.balance, account.held, account.available) == (D("5"), D("3.5"), D("1.5"))
-    with pytest.raises(services.InsufficientQuota, match="1.500 t available, 2.000 t requested"):
+    with pytest.raises(services.InsufficientQuota, match=r"1\.500 t available, 2\.000 t requested"):
         services.place_hold(account=account, amount="2", user=municipal_clerk, reason="x")
     assert Hold.objects.count() == 1
 
