@@ -1,0 +1,384 @@
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from ledger import services
+from ledger.models import AdjustmentProposal, ExportStatus, StatementExport, Transaction
+from tests.factories import fund
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def funded(pudong, municipal_clerk):
+    return fund(pudong, "COD", "10", user=municipal_clerk, key="funded")
+
+
+# --- who sees what -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user_fixture", "status"),
+    [
+        ("municipal_clerk", 200),
+        ("municipal_approver", 200),
+        ("auditor", 200),
+        ("district_clerk", 403),
+        ("enterprise_user", 403),
+    ],
+)
+def test_entity_list_is_for_municipal_roles_and_auditors(request, client_for, user_fixture, status):
+    user = request.getfixturevalue(user_fixture)
+    assert client_for(user).get(reverse("ledger:entity_list")).status_code == status
+
+
+def test_entity_list_query_count_is_bounded(
+    client_for, municipal_clerk, pudong, xuhui, django_assert_max_num_queries
+):
+    for entity in (pudong, xuhui):
+        for pollutant in ("COD", "NOX", "VOCS", "NH3N"):
+            fund(entity, pollutant, "1", user=municipal_clerk, key=f"{entity.pk}{pollutant}")
+    client = client_for(municipal_clerk)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("ledger:entity_list"))
+    assert response.status_code == 200
+    assert "浦东新区" in response.content.decode()
+
+
+def test_district_user_sees_own_ledger_only(client_for, district_clerk, pudong, xuhui, funded):
+    client = client_for(district_clerk)
+    page = client.get(reverse("ledger:entity", args=[pudong.code]))
+    assert page.status_code == 200
+    assert "10.000" in page.content.decode()
+    assert client.get(reverse("ledger:entity", args=[xuhui.code])).status_code == 403
+    account = services.entity_account(pudong, "COD")
+    assert client.get(reverse("ledger:account", args=[account.pk])).status_code == 200
+    other = services.entity_account(xuhui, "COD")
+    assert client.get(reverse("ledger:account", args=[other.pk])).status_code == 403
+    assert client.get(reverse("ledger:transaction", args=[funded.pk])).status_code == 200
+
+
+def test_other_district_cannot_see_transaction(client_for, other_district_clerk, funded):
+    response = client_for(other_district_clerk).get(reverse("ledger:transaction", args=[funded.pk]))
+    assert response.status_code == 403
+    assert "没有" in response.content.decode()
+
+
+def test_enterprise_user_sees_own_ledger(client_for, enterprise_user, enterprise, pudong):
+    client = client_for(enterprise_user)
+    assert client.get(reverse("ledger:entity", args=[enterprise.code])).status_code == 200
+    assert client.get(reverse("ledger:entity", args=[pudong.code])).status_code == 403
+
+
+def test_statement_filters_paginates_and_shows_running_balance(
+    client_for, municipal_clerk, pudong, django_assert_max_num_queries
+):
+    account = services.entity_account(pudong, "COD")
+    pool = services.system_account("ALLOCATION_POOL", "COD")
+    for day in range(1, 61):
+        services.post(
+            kind="ALLOCATION",
+            legs=[services.Leg(pool, Decimal("-1")), services.Leg(account, Decimal("1"))],
+            idempotency_key=f"d{day}",
+            user=municipal_clerk,
+            effective_date=datetime.date(2026, 1, 1) + datetime.timedelta(days=day - 1),
+        )
+    client = client_for(municipal_clerk)
+    url = reverse("ledger:account", args=[account.pk])
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    assert len(response.context["page"].object_list) == 50
+    assert response.context["page"].paginator.num_pages == 2
+    response = client.get(url, {"date_from": "2026-02-01", "date_to": "2026-02-10"})
+    rows = list(response.context["page"])
+    assert response.context["opening"] == Decimal("31")
+    assert [r.running for r in rows][:2] == [Decimal("32"), Decimal("33")]
+    assert len(rows) == 10
+    bad = client.get(url, {"date_from": "2026-03-01", "date_to": "2026-02-01"})
+    assert bad.status_code == 200
+    assert "起始日期晚于截止日期" in bad.content.decode()
+    assert client.get(url, {"date_from": "not-a-date"}).status_code == 200
+
+
+# --- trades, reversals, adjustments -----------------------------------------------------
+
+
+def test_municipal_clerk_records_trade_acquisition(client_for, municipal_clerk, pudong):
+    response = client_for(municipal_clerk).post(
+        reverse("ledger:acquire"),
+        {
+            "entity": pudong.pk,
+            "pollutant": "NOX",
+            "amount": "2.125",
+            "certificate_number": "SHEX-2026-0042",
+            "effective_date": "2026-11-20",
+            "memo": "",
+        },
+    )
+    txn = Transaction.objects.get(kind="TRADE_IN")
+    assert response.status_code == 302
+    assert response.url == reverse("ledger:transaction", args=[txn.pk])
+    assert services.entity_account(pudong, "NOX").balance == Decimal("2.125")
+    assert txn.effective_date == datetime.date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("-1", "大于或等于"), ("abc", "输入一个数字"), ("1.0001", "小数不超过 3 位")],
+)
+def test_bad_trade_input_is_explained_and_nothing_saved(
+    client_for, municipal_clerk, pudong, amount, message
+):
+    response = client_for(municipal_clerk).post(
+        reverse("ledger:acquire"),
+        {
+            "entity": pudong.pk,
+            "pollutant": "NOX",
+            "amount": amount,
+            "certificate_number": "C1",
+            "effective_date": "2026-11-20",
+        },
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Transaction.objects.exists()
+
+
+def test_district_clerk_cannot_record_trades(client_for, district_clerk, pudong):
+    client = client_for(district_clerk)
+    assert client.get(reverse("ledger:acquire")).status_code == 403
+    assert client.post(reverse("ledger:transfer"), {}).status_code == 403
+
+
+def test_transfer_beyond_available_shows_the_figures(
+    client_for, municipal_clerk, pudong, xuhui, funded
+):
+    response = client_for(municipal_clerk).post(
+        reverse("ledger:transfer"),
+        {
+            "seller": pudong.pk,
+            "buyer": xuhui.pk,
+            "pollutant": "COD",
+            "amount": "12",
+            "contract_number": "HT-1",
+            "effective_date": "2026-11-20",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "可用指标不足" in page and "10.000" in page and "12.000" in page
+    assert not Transaction.objects.filter(kind__startswith="TRADE").exists()
+
+
+def test_transfer_is_recorded(client_for, municipal_clerk, pudong, xuhui, funded):
+    response = client_for(municipal_clerk).post(
+        reverse("ledger:transfer"),
+        {
+            "seller": pudong.pk,
+            "buyer": xuhui.pk,
+            "pollutant": "COD",
+            "amount": "4",
+            "contract_number": "HT-2",
+            "effective_date": "2026-11-20",
+        },
+    )
+    assert response.status_code == 302
+    assert services.entity_account(xuhui, "COD").balance == Decimal("4")
+
+
+def test_reverse_needs_a_reason_and_the_approver_role(
+    client_for, municipal_clerk, municipal_approver, funded, pudong
+):
+    url = reverse("ledger:reverse", args=[funded.pk])
+    assert client_for(municipal_clerk).post(url, {"reason": "x"}).status_code == 403
+    client = client_for(municipal_approver)
+    page = client.get(reverse("ledger:transaction", args=[funded.pk])).content.decode()
+    assert "冲正该交易" in page
+    response = client.post(url, {"reason": ""}, follow=True)
+    assert "冲正必须填写理由" in response.content.decode()
+    assert not Transaction.objects.filter(kind="REVERSAL").exists()
+    response = client.post(url, {"reason": "录入错误"}, follow=True)
+    assert "已冲正" in response.content.decode()
+    assert services.entity_account(pudong, "COD").balance == 0
+    again = client.post(url, {"reason": "again"}, follow=True)
+    assert "已被冲正" in again.content.decode()
+    assert Transaction.objects.filter(kind="REVERSAL").count() == 1
+
+
+def test_adjustment_propose_then_another_approver_approves(
+    client_for, municipal_clerk, municipal_approver, pudong
+):
+    client = client_for(municipal_clerk)
+    response = client.post(
+        reverse("ledger:adjustment_new"),
+        {"entity": pudong.pk, "pollutant": "VOCS", "amount": "1.5", "reason": "期初余额"},
+    )
+    assert response.status_code == 302
+    proposal = AdjustmentProposal.objects.get()
+    decide = reverse("ledger:adjustment_decide", args=[proposal.pk])
+    assert client.post(decide, {"decision": "approve"}).status_code == 403
+    client = client_for(municipal_approver)
+    response = client.post(decide, {"decision": "approve", "comment": "ok"}, follow=True)
+    assert "已批准并入账" in response.content.decode()
+    assert services.entity_account(pudong, "VOCS").balance == Decimal("1.5")
+    again = client.post(decide, {"decision": "approve"}, follow=True)
+    assert "已审批" in again.content.decode()
+
+
+def test_proposer_cannot_approve_own_adjustment(client_for, municipal_approver, pudong):
+    client = client_for(municipal_approver)
+    client.post(
+        reverse("ledger:adjustment_new"),
+        {"entity": pudong.pk, "pollutant": "VOCS", "amount": "1", "reason": "r"},
+    )
+    proposal = AdjustmentProposal.objects.get()
+    response = client.post(
+        reverse("ledger:adjustment_decide", args=[proposal.pk]), {"decision": "approve"}
+    )
+    assert response.status_code == 403
+    assert not Transaction.objects.exists()
+
+
+def test_adjustment_with_zero_amount_is_refused(client_for, municipal_clerk, pudong):
+    response = client_for(municipal_clerk).post(
+        reverse("ledger:adjustment_new"),
+        {"entity": pudong.pk, "pollutant": "VOCS", "amount": "0", "reason": "r"},
+    )
+    assert "数量不能为零" in response.content.decode()
+    assert not AdjustmentProposal.objects.exists()
+
+
+def test_adjustment_pages_are_not_for_districts(client_for, district_approver, auditor):
+    assert client_for(district_approver).get(reverse("ledger:adjustment_list")).status_code == 403
+    client = client_for(auditor)
+    assert client.get(reverse("ledger:adjustment_list")).status_code == 200
+    assert client.get(reverse("ledger:adjustment_new")).status_code == 403
+
+
+# --- Excel export -------------------------------------------------------------------------
+
+
+def test_statement_export_runs_as_task_and_opens_cell_by_cell(
+    client_for, district_clerk, municipal_clerk, pudong
+):
+    account = services.entity_account(pudong, "COD")
+    pool = services.system_account("ALLOCATION_POOL", "COD")
+    sink = services.system_account("CONSUMPTION", "COD")
+    services.post(
+        kind="ALLOCATION",
+        legs=[services.Leg(pool, Decimal("-5")), services.Leg(account, Decimal("5"))],
+        idempotency_key="a",
+        user=municipal_clerk,
+        effective_date=datetime.date(2026, 1, 10),
+        reference_text="2026年第1批分配",
+    )
+    services.post(
+        kind="USE",
+        legs=[services.Leg(account, Decimal("-1.250")), services.Leg(sink, Decimal("1.250"))],
+        idempotency_key="b",
+        user=municipal_clerk,
+        effective_date=datetime.date(2026, 2, 1),
+        reference_text="环评 2026-7",
+    )
+    client = client_for(district_clerk)
+    response = client.post(
+        reverse("ledger:export_start", args=[pudong.code]),
+        {"date_from": "2026-01-01", "date_to": "2026-12-31"},
+    )
+    job = StatementExport.objects.get()
+    assert response.url == reverse("ledger:export", args=[job.pk])
+    assert job.status == ExportStatus.DONE
+    status = client.get(
+        reverse("ledger:export", args=[job.pk]), headers={"Accept": "application/json"}
+    )
+    assert status.json()["percent"] == 100
+    assert status.json()["download"]
+    download = client.get(reverse("ledger:export_download", args=[job.pk]))
+    workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    assert workbook.sheetnames == ["NOx", "VOCs", "COD", "NH3-N"]
+    rows = [tuple(r) for r in workbook["COD"].iter_rows(values_only=True)]
+    assert rows[0][0] == "主要污染物总量指标台账 — 化学需氧量（COD）"
+    assert rows[1][:3] == ("台账主体", "浦东新区", "310115")
+    assert rows[2][:2] == ("期间", "2026-01-01 – 2026-12-31")
+    assert rows[3][:2] == ("期初余额（吨）", 0)
+    assert rows[4] == (
+        "日期",
+        "交易编号",
+        "类型",
+        "关联事项",
+        "增加（吨）",
+        "减少（吨）",
+        "余额（吨）",
+        "预占（吨）",
+    )
+    assert rows[5][0].date() == datetime.date(2026, 1, 10)
+    assert rows[5][2:] == ("指标分配", "2026年第1批分配", 5, None, 5, 0)
+    assert rows[6][2:] == ("指标使用", "环评 2026-7", None, 1.25, 3.75, 0)
+    assert rows[7][:2] == ("期末余额（吨）", 3.75)
+    assert list(workbook["NOx"].iter_rows(values_only=True))[-1][:2] == ("期末余额（吨）", 0)
+
+
+def test_export_of_another_entity_is_refused(client_for, district_clerk, xuhui):
+    response = client_for(district_clerk).post(
+        reverse("ledger:export_start", args=[xuhui.code]), {}
+    )
+    assert response.status_code == 403
+    assert not StatementExport.objects.exists()
+
+
+def test_someone_elses_export_cannot_be_downloaded(
+    client_for, district_clerk, district_approver, pudong
+):
+    client_for(district_clerk).post(reverse("ledger:export_start", args=[pudong.code]), {})
+    job = StatementExport.objects.get()
+    other = client_for(district_approver)
+    assert other.get(reverse("ledger:export_download", args=[job.pk])).status_code == 404
+
+
+def test_export_status_page_shows_a_progress_bar(client_for, district_clerk, pudong):
+    client = client_for(district_clerk)
+    client.post(reverse("ledger:export_start", args=[pudong.code]), {})
+    job = StatementExport.objects.get()
+    page = client.get(reverse("ledger:export", args=[job.pk])).content.decode()
+    assert 'role="progressbar"' in page and "export-progress.js" in page
+
+
+# --- REST API -------------------------------------------------------------------------------
+
+
+def test_api_lists_are_scoped_and_bounded(
+    client_for, municipal_clerk, district_clerk, pudong, xuhui, django_assert_max_num_queries
+):
+    for i in range(5):
+        fund(pudong, "COD", "1", user=municipal_clerk, key=f"p{i}")
+        fund(xuhui, "COD", "1", user=municipal_clerk, key=f"x{i}")
+    client = client_for(district_clerk)
+    with django_assert_max_num_queries(8):
+        data = client.get("/api/ledger/transactions/").json()
+    assert data["count"] == 5
+    entry_accounts = {e["account"] for t in data["results"] for e in t["entries"]}
+    assert services.entity_account(pudong, "COD").pk in entry_accounts
+    accounts = client.get("/api/ledger/accounts/").json()["results"]
+    assert [a["entity_code"] for a in accounts] == ["310115"]
+    assert accounts[0]["balance"] == "5.000"
+
+
+def test_api_refuses_anonymous_and_roleless_users(client, make_user, pudong):
+    assert client.get("/api/ledger/accounts/").status_code in (401, 403)
+    client.force_login(make_user(None, pudong), backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/api/ledger/accounts/").status_code == 403
+
+
+def test_api_token_for_reporting_client(client, make_user, bureau, pudong, municipal_clerk):
+    from rest_framework.authtoken.models import Token
+
+    fund(pudong, "COD", "2", user=municipal_clerk, key="t")
+    reporter = make_user("REPORTING_CLIENT", bureau)
+    token = Token.objects.create(user=reporter)
+    response = client.get("/api/ledger/accounts/", headers={"Authorization": f"Token {token.key}"})
+    assert response.status_code == 200
+    assert response.json()["count"] >= 2
