@@ -88,6 +88,12 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Server-side binding lets psycopg prepare repeated statements (the ledger's hot
+    # posting path), so PostgreSQL does not re-plan them on every posting.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True)
+    )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Serialise writers instead of failing with "database is locked" under eager Celery.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
