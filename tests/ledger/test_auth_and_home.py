@@ -150,3 +150,14 @@ def test_role_admin_inline_refuses_a_role_that_does_not_fit(client, pudong, bure
     response = client.post(url, data)
     assert response.status_code == 200
     assert not target.role_assignments.exists()
+
+
+def test_demo_postings_reconcile_and_are_not_repeated():
+    from ledger.models import Hold, Transaction
+    from ledger.selectors import reconcile
+
+    load_demo_data()
+    load_demo_data()
+    assert Transaction.objects.count() == 5
+    assert Hold.objects.count() == 1
+    assert reconcile() == []

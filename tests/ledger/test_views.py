@@ -98,6 +98,7 @@ def test_statement_filters_paginates_and_shows_running_balance(
     assert response.context["opening"] == Decimal("31")
     assert [r.running for r in rows][:2] == [Decimal("32"), Decimal("33")]
     assert len(rows) == 10
+    assert '<td class="num">32.000</td>' in response.content.decode()
     bad = client.get(url, {"date_from": "2026-03-01", "date_to": "2026-02-01"})
     assert bad.status_code == 200
     assert "起始日期晚于截止日期" in bad.content.decode()
@@ -284,6 +285,10 @@ def test_statement_export_runs_as_task_and_opens_cell_by_cell(
         effective_date=datetime.date(2026, 2, 1),
         reference_text="环评 2026-7",
     )
+    hold = services.place_hold(account=account, amount="0.5", user=municipal_clerk, reason="EIA")
+    type(hold).objects.filter(pk=hold.pk).update(
+        created_at=datetime.datetime(2026, 1, 20, tzinfo=datetime.UTC)
+    )
     client = client_for(district_clerk)
     response = client.post(
         reverse("ledger:export_start", args=[pudong.code]),
@@ -317,7 +322,7 @@ def test_statement_export_runs_as_task_and_opens_cell_by_cell(
     )
     assert rows[5][0].date() == datetime.date(2026, 1, 10)
     assert rows[5][2:] == ("指标分配", "2026年第1批分配", 5, None, 5, 0)
-    assert rows[6][2:] == ("指标使用", "环评 2026-7", None, 1.25, 3.75, 0)
+    assert rows[6][2:] == ("指标使用", "环评 2026-7", None, 1.25, 3.75, 0.5)
     assert rows[7][:2] == ("期末余额（吨）", 3.75)
     assert list(workbook["NOx"].iter_rows(values_only=True))[-1][:2] == ("期末余额（吨）", 0)
 
