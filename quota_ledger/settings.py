@@ -5,6 +5,7 @@ tasks eagerly. `QUOTA_LEDGER_MODE=production` turns on the hardened mode that pa
 `manage.py check --deploy`; it then requires SECRET_KEY and ALLOWED_HOSTS.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -79,7 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "ledger.context_processors.navigation",
+                "quota_ledger.context_processors.navigation",
             ],
         },
     },
@@ -162,6 +163,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
     },
 }
+
+# DESIGN.md §2 rule 4 (interpretation): a type with no Annex 2 row is MICRO when every
+# pollutant is at or below this many tonnes.
+QUOTA_MICRO_THRESHOLD = Decimal(env.str("QUOTA_MICRO_THRESHOLD", default="0.1"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("ledger.auth_urls")),
     path("ledger/", include("ledger.urls")),
+    path("projects/", include("reductions.urls")),
     path("api/ledger/", include("ledger.api.urls")),
     path("", include("ledger.home_urls")),
 ]

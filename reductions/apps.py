@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ReductionsConfig(AppConfig):
     name = "reductions"
     verbose_name = _("Reduction projects")
+
+    def ready(self) -> None:
+        from . import permissions  # noqa: F401  registers the rules predicates

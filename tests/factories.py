@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 import factory
@@ -43,3 +44,46 @@ def fund(entity: Entity, pollutant: str, amount, *, user: User, key: str | None 
         or f"test-fund:{entity.pk}:{pollutant}:{amount}:{factory.random.randgen.random()}",
         user=user,
     )
+
+
+VALID_CREDIT_CODE = "91310000132200821H"
+
+
+def project_data(code: str = "W_STRUCTURE", **overrides) -> dict:
+    """Form-shaped input for reductions.services.save_project."""
+    from reductions.models import Industry, PlanPeriod, ProjectType
+
+    data = {
+        "name": "示例减排项目",
+        "enterprise_name": "上海示例化工有限公司",
+        "credit_code": VALID_CREDIT_CODE,
+        "industry": Industry.objects.get(code="26"),
+        "project_type": ProjectType.objects.get(code=code),
+        "measure": "污水深度处理改造",
+        "plan_period": PlanPeriod.objects.get(code="14FYP"),
+        "accounting_year": 2025,
+        "completion_date": datetime.date(2025, 6, 30),
+        "boiler_capacity": None,
+        "sewage_capacity": None,
+        "fuel_type": "",
+        "below_scale_central_treatment": False,
+        "new_large_scale_farm": False,
+        "green_island": False,
+        "voc_management": False,
+    }
+    data.update(overrides)
+    return data
+
+
+def make_project(user, owner=None, code="W_STRUCTURE", amounts=None, submit=True, **overrides):
+    from reductions import services as reduction_services
+
+    project = reduction_services.save_project(
+        user=user,
+        owner=owner or user.entity,
+        data=project_data(code, **overrides),
+        amounts={k: Decimal(v) for k, v in (amounts or {"COD": "2"}).items()},
+    )
+    if submit:
+        project = reduction_services.act(project=project, user=user, action="submit")
+    return project

@@ -1,6 +1,11 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ledger.models import Role
+
+# Roles that take review steps (the reductions workflow).
+REVIEWER_ROLES = (Role.DISTRICT_APPROVER, Role.MUNICIPAL_CLERK, Role.MUNICIPAL_APPROVER)
+
 
 def navigation(request) -> dict:
     """Navigation links for the signed-in user: only what the user's roles may use."""
@@ -12,6 +17,9 @@ def navigation(request) -> dict:
         links.append((_("Ledgers"), reverse("ledger:entity_list")))
     elif user.entity_id and user.has_perm("ledger.see_entity_ledger", user.entity):
         links.append((_("Our ledger"), reverse("ledger:entity", args=[user.entity.code])))
+    links.append((_("Reduction projects"), reverse("reductions:list")))
+    if user.has_role(*REVIEWER_ROLES):
+        links.append((_("My queue"), reverse("reductions:queue")))
     if user.has_perm("ledger.record_trade"):
         links.append((_("Record trade"), reverse("ledger:acquire")))
     if user.has_perm("ledger.see_adjustments"):

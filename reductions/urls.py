@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reductions"
+
+urlpatterns = [
+    path("", views.project_list, name="list"),
+    path("new/", views.project_new, name="new"),
+    path("tier/", views.tier_preview, name="tier"),
+    path("queue/", views.my_queue, name="queue"),
+    path("<int:pk>/", views.project_detail, name="detail"),
+    path("<int:pk>/edit/", views.project_edit, name="edit"),
+    path("<int:pk>/evidence/", views.attachment_add, name="attachment"),
+    path("<int:pk>/<str:action>/", views.project_act, name="act"),
+]

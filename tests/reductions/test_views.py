@@ -1,0 +1,180 @@
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from ledger import services as ledger_services
+from reductions.models import Attachment, Project, Status
+from tests.factories import VALID_CREDIT_CODE, make_project
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(**overrides):
+    from reductions.models import Industry, PlanPeriod, ProjectType
+
+    data = {
+        "name": "锅炉低氮改造",
+        "enterprise_name": "上海示例有限公司",
+        "credit_code": VALID_CREDIT_CODE,
+        "industry": Industry.objects.get(code="26").pk,
+        "project_type": ProjectType.objects.get(code="W_STRUCTURE").pk,
+        "measure": "改造",
+        "plan_period": PlanPeriod.objects.get(code="14FYP").pk,
+        "accounting_year": "2025",
+        "completion_date": "2025-06-30",
+        "amount_COD": "2.5",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_clerk_enters_a_project_and_sees_its_tier(client_for, district_clerk):
+    client = client_for(district_clerk)
+    assert client.get(reverse("reductions:new")).status_code == 200
+    response = client.post(reverse("reductions:new"), form_data())
+    project = Project.objects.get()
+    assert response.url == reverse("reductions:detail", args=[project.pk])
+    assert (project.owner.code, project.tier, project.status) == ("310115", "PACKAGE", "DRAFT")
+    page = client.get(response.url).content.decode()
+    assert "小额打包" in page and "提交审核" in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"credit_code": "91310000132200821A"}, "校验位"),
+        ({"amount_NOX": "1"}, "不属于"),
+        ({"amount_COD": "-1"}, "大于或等于"),
+        ({"amount_COD": "x"}, "输入一个数字"),
+        ({"amount_COD": ""}, "至少填写一种污染物"),
+    ],
+)
+def test_bad_project_input_shows_chinese_message_and_saves_nothing(
+    client_for, district_clerk, overrides, message
+):
+    response = client_for(district_clerk).post(reverse("reductions:new"), form_data(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Project.objects.exists()
+
+
+def test_tier_preview_endpoint(client_for, district_clerk):
+    from reductions.models import ProjectType
+
+    client = client_for(district_clerk)
+    url = reverse("reductions:tier")
+    key = client.get(
+        url, {"project_type": ProjectType.objects.get(code="W_STRUCTURE").pk, "amount_COD": "6"}
+    ).json()
+    assert key["tier"] == "KEY" and "COD 6.000 t" in key["reason"]
+    micro = client.get(
+        url, {"project_type": ProjectType.objects.get(code="W_STRUCTURE").pk, "amount_COD": "0.05"}
+    ).json()
+    assert micro["tier"] == "MICRO"
+    assert client.get(url).json()["tier"] is None
+
+
+def test_roles_that_may_not_enter_projects(
+    client_for, municipal_approver, auditor, district_approver
+):
+    for user in (municipal_approver, auditor, district_approver):
+        assert client_for(user).get(reverse("reductions:new")).status_code == 403
+
+
+def test_list_is_scoped_counted_filtered_and_bounded(
+    client_for, district_clerk, other_district_clerk, municipal_clerk, django_assert_max_num_queries
+):
+    for amount in ("2", "6", "0.05"):
+        make_project(district_clerk, amounts={"COD": amount})
+    make_project(other_district_clerk, amounts={"COD": "1"})
+    client = client_for(district_clerk)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("reductions:list"))
+    assert len(response.context["page"].object_list) == 3
+    counts = {value: n for _label, value, n in response.context["counts"]}
+    assert counts["SUBMITTED"] == 3
+    assert (
+        len(client.get(reverse("reductions:list"), {"tier": "KEY"}).context["page"].object_list)
+        == 1
+    )
+    everyone = client_for(municipal_clerk).get(reverse("reductions:list"), {"owner": "310104"})
+    assert len(everyone.context["page"].object_list) == 1
+
+
+def test_other_district_cannot_open_a_project(client_for, district_clerk, other_district_clerk):
+    project = make_project(district_clerk)
+    assert (
+        client_for(other_district_clerk)
+        .get(reverse("reductions:detail", args=[project.pk]))
+        .status_code
+        == 403
+    )
+
+
+def test_review_through_the_page_and_maker_checker_message(
+    client_for, district_clerk, district_approver, pudong
+):
+    project = make_project(district_clerk, amounts={"COD": "0.05"})
+    response = client_for(district_clerk).post(
+        reverse("reductions:act", args=[project.pk, "approve"]), {}, follow=True
+    )
+    assert "须由其他人员审核" in response.content.decode()
+    client = client_for(district_approver)
+    page = client.get(reverse("reductions:detail", args=[project.pk])).content.decode()
+    assert "核定" in page
+    response = client.post(
+        reverse("reductions:act", args=[project.pk, "approve"]), {"amount_COD": "0.04"}, follow=True
+    )
+    project.refresh_from_db()
+    assert project.status == Status.CERTIFIED
+    assert ledger_services.entity_account(pudong, "COD").balance == Decimal("0.04")
+    assert "已核定" in response.content.decode()
+
+
+def test_return_needs_a_reason_on_the_page(client_for, district_clerk, district_approver):
+    project = make_project(district_clerk)
+    response = client_for(district_approver).post(
+        reverse("reductions:act", args=[project.pk, "return"]), {"comment": ""}, follow=True
+    )
+    assert "退回的理由" in response.content.decode()
+    project.refresh_from_db()
+    assert project.status == Status.SUBMITTED
+
+
+def test_evidence_upload_checks_type_and_size(client_for, district_clerk, settings):
+    project = make_project(district_clerk, submit=False)
+    client = client_for(district_clerk)
+    url = reverse("reductions:attachment", args=[project.pk])
+    bad = client.post(url, {"file": SimpleUploadedFile("run.exe", b"MZ")}, follow=True)
+    assert "只接受" in bad.content.decode()
+    from reductions import services
+
+    big = SimpleUploadedFile("big.pdf", b"0" * (services.MAX_ATTACHMENT_BYTES + 1))
+    assert "10 MB" in client.post(url, {"file": big}, follow=True).content.decode()
+    assert not Attachment.objects.exists()
+    good = client.post(url, {"file": SimpleUploadedFile("监测报告.pdf", b"%PDF-1.4")}, follow=True)
+    assert "已添加" in good.content.decode()
+    assert Attachment.objects.get().original_name == "监测报告.pdf"
+
+
+def test_queue_and_bulk_approve(client_for, district_clerk, district_approver):
+    first = make_project(district_clerk, amounts={"COD": "2"})
+    second = make_project(district_clerk, amounts={"COD": "3"})
+    make_project(district_clerk, submit=False)
+    client = client_for(district_approver)
+    page = client.get(reverse("reductions:queue"))
+    assert {p.pk for p in page.context["page"]} == {first.pk, second.pk}
+    client.post(reverse("reductions:queue"), {"project": [first.pk, second.pk]})
+    assert set(Project.objects.filter(status="DISTRICT_REVIEWED").values_list("pk", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+    assert not client.get(reverse("reductions:queue")).context["page"].object_list
+
+
+def test_enterprise_user_enters_own_projects(client_for, enterprise_user, enterprise):
+    response = client_for(enterprise_user).post(reverse("reductions:new"), form_data())
+    assert response.status_code == 302
+    assert Project.objects.get().owner == enterprise
