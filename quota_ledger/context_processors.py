@@ -18,6 +18,7 @@ def navigation(request) -> dict:
     elif user.entity_id and user.has_perm("ledger.see_entity_ledger", user.entity):
         links.append((_("Our ledger"), reverse("ledger:entity", args=[user.entity.code])))
     links.append((_("Reduction projects"), reverse("reductions:list")))
+    links.append((_("Bundles"), reverse("reductions:bundles")))
     if user.has_role(*REVIEWER_ROLES):
         links.append((_("My queue"), reverse("reductions:queue")))
     if user.has_perm("ledger.record_trade"):

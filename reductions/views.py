@@ -1,18 +1,23 @@
 """Reduction project pages. Thin: permission, service or selector, render."""
 
+import tempfile
+from pathlib import Path
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ledger.models import Pollutant
 
-from . import selectors, services, workflow
+from . import bundles, selectors, services, workflow
 from .forms import AMOUNT_FIELDS, AttachmentForm, ProjectFilterForm, ProjectForm, ReviewForm
 from .models import Project, ProjectAmount, Review, Status, Tier
 
@@ -236,3 +241,59 @@ def my_queue(request):
         return redirect("reductions:queue")
     page = Paginator(projects, 100).get_page(request.GET.get("page"))
     return render(request, "reductions/queue.html", {"page": page})
+
+
+@login_required
+def bundle_list(request):
+    return render(
+        request, "reductions/bundle_list.html", {"bundles": bundles.bundles(request.user)}
+    )
+
+
+def _bundle_or_404(request) -> bundles.Bundle:
+    bundle = bundles.find_bundle(request.user, request.GET.get("key", ""))
+    if bundle is None:
+        raise Http404
+    return bundle
+
+
+@login_required
+def bundle_detail(request):
+    bundle = _bundle_or_404(request)
+    user = request.user
+    can_certify = all(user.has_perm("reductions.review_project", p) for p in bundle.projects)
+    return render(
+        request,
+        "reductions/bundle_detail.html",
+        {"bundle": bundle, "can_certify": can_certify, "key": bundle.key},
+    )
+
+
+@login_required
+def bundle_export(request):
+    bundle = _bundle_or_404(request)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bundle.xlsx"
+        bundles.write_bundle_sheet(bundle, path)
+        content = path.read_bytes()
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = f"bundle-{bundle.owner.code}-{bundle.year}-{bundle.project_type.code}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def bundle_certify(request):
+    bundle = _bundle_or_404(request)
+    if not all(request.user.has_perm("reductions.review_project", p) for p in bundle.projects):
+        raise PermissionDenied(_("You do not have permission to do this."))
+    try:
+        certified = bundles.certify_bundle(user=request.user, bundle=bundle)
+    except services.ProjectError as error:
+        messages.error(request, str(error))
+        return redirect(f"{reverse('reductions:bundle')}?{urlencode({'key': bundle.key})}")
+    messages.success(request, _("%(n)s project(s) certified.") % {"n": len(certified)})
+    return redirect("reductions:bundles")

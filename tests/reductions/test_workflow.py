@@ -270,3 +270,39 @@ def test_notifications_reach_next_reviewers_and_the_maker_on_return(
         act(project, municipal_approver, "return", comment="补充材料")
     assert mail.outbox[-1].to == ["clerk@pd.example"]
     assert "退回" in mail.outbox[-1].subject or "returned" in mail.outbox[-1].subject
+
+
+@pytest.mark.parametrize(
+    ("amount", "tier", "district_steps", "enterprise_steps"),
+    [
+        ("0.100", Tier.MICRO, ["CERTIFIED"], ["CERTIFIED"]),
+        ("0.101", Tier.PACKAGE, ["DISTRICT_REVIEWED", "CERTIFIED"], ["CERTIFIED"]),
+        ("5.000", Tier.PACKAGE, ["DISTRICT_REVIEWED", "CERTIFIED"], ["CERTIFIED"]),
+        (
+            "5.001",
+            Tier.KEY,
+            ["DISTRICT_REVIEWED", "MUNICIPAL_REVIEWED", "CERTIFIED"],
+            ["MUNICIPAL_REVIEWED", "CERTIFIED"],
+        ),
+    ],
+)
+def test_tier_at_the_bounds_and_the_route_for_both_owner_kinds(
+    amount, tier, district_steps, enterprise_steps, district_clerk, enterprise_user
+):
+    from reductions.workflow import route
+
+    district = make_project(district_clerk, amounts={"COD": amount}, submit=False)
+    enterprise = make_project(enterprise_user, amounts={"COD": amount}, submit=False)
+    assert district.tier == enterprise.tier == tier
+    assert [s.target for s in route(district)] == district_steps
+    assert [s.target for s in route(enterprise)] == enterprise_steps
+
+
+def test_enterprise_package_is_certified_by_the_municipal_bureau(
+    enterprise_user, municipal_approver, district_approver
+):
+    project = make_project(enterprise_user, amounts={"COD": "2"})
+    with pytest.raises(services.TransitionNotAllowed):
+        act(project, district_approver, "approve")
+    assert act(project, municipal_approver, "approve").status == Status.CERTIFIED
+    assert not Transaction.objects.exists()
