@@ -168,6 +168,9 @@ CELERY_BEAT_SCHEDULE = {
 # pollutant is at or below this many tonnes.
 QUOTA_MICRO_THRESHOLD = Decimal(env.str("QUOTA_MICRO_THRESHOLD", default="0.1"))
 
+# Loaders `manage.py load_demo` calls after the demo users exist (higher apps' demo data).
+QUOTA_DEMO_LOADERS = ["reductions.demo.load_demo_projects"]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

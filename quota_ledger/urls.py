@@ -15,6 +15,7 @@ urlpatterns = [
     path("ledger/", include("ledger.urls")),
     path("projects/", include("reductions.urls")),
     path("api/ledger/", include("ledger.api.urls")),
+    path("api/reductions/", include("reductions.api.urls")),
     path("", include("ledger.home_urls")),
 ]
 if settings.DEBUG:

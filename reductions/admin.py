@@ -1,7 +1,18 @@
 from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
 
-from .models import Industry, IndustrySection, PackageRule, PlanPeriod, ProjectType
+from ledger.admin import ReadOnlyAdmin
+
+from .models import (
+    Industry,
+    IndustrySection,
+    PackageRule,
+    PlanPeriod,
+    Project,
+    ProjectAmount,
+    ProjectType,
+    Review,
+)
 
 
 @admin.register(IndustrySection)
@@ -41,3 +52,30 @@ class PackageRuleAdmin(ImportExportModelAdmin):
 @admin.register(PlanPeriod)
 class PlanPeriodAdmin(ImportExportModelAdmin):
     list_display = ["code", "name_zh", "name_en", "start_year", "end_year"]
+
+
+class AmountInline(admin.TabularInline):
+    model = ProjectAmount
+    fields = ["pollutant", "claimed", "certified"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class ReviewInline(admin.TabularInline):
+    model = Review
+    fields = ["created_at", "actor", "role", "action", "from_status", "to_status", "comment"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Project)
+class ProjectAdmin(ReadOnlyAdmin):
+    """Projects change only through the workflow; the admin shows them."""
+
+    list_display = ["id", "name", "owner", "project_type", "tier", "status", "accounting_year"]
+    list_filter = ["status", "tier", "owner__kind", "project_type"]
+    search_fields = ["name", "enterprise_name", "credit_code"]
+    list_select_related = ["owner", "project_type__parent"]
+    inlines = [AmountInline, ReviewInline]

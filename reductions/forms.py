@@ -80,8 +80,12 @@ class ReviewForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
-    def __init__(self, *args, project=None, **kwargs):
+    def __init__(self, *args, project=None, national: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not national:
+            # Only the step that records the Ministry's result asks for its document.
+            del self.fields["document_number"]
+            del self.fields["document_date"]
         for row in project.amounts.all() if project else []:
             self.fields[AMOUNT_FIELDS[row.pollutant]] = amount_field(
                 _("%(pollutant)s as reviewed (t/a)") % {"pollutant": Pollutant(row.pollutant).label}

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ledger.models import BilingualName, PollutantCategory
+from ledger.models import BilingualName, Pollutant, PollutantCategory
 
 
 class IndustrySection(BilingualName):
@@ -290,6 +290,10 @@ class ProjectAmount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.pollutant} {self.claimed}"
+
+    @property
+    def symbol(self) -> str:
+        return Pollutant(self.pollutant).symbol
 
 
 class Review(models.Model):

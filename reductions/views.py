@@ -163,7 +163,9 @@ def project_detail(request, pk: int):
             and user.entity_id == project.owner_id
             and user.has_role(workflow.MAKER_ROLE.get(project.owner.kind, "")),
             "can_revoke": user.has_perm("reductions.revoke_certification", project),
-            "review_form": ReviewForm(project=project),
+            "review_form": ReviewForm(
+                project=project, national=bool(step and step.records_national_result)
+            ),
             "attachment_form": AttachmentForm(),
         },
     )
@@ -174,7 +176,10 @@ def project_detail(request, pk: int):
 def project_act(request, pk: int, action: str):
     project = get_object_or_404(Project, pk=pk)
     require(request.user, "reductions.see_project", project)
-    form = ReviewForm(request.POST, project=project)
+    step = workflow.next_step(project)
+    form = ReviewForm(
+        request.POST, project=project, national=bool(step and step.records_national_result)
+    )
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:

@@ -178,3 +178,67 @@ def test_enterprise_user_enters_own_projects(client_for, enterprise_user, enterp
     response = client_for(enterprise_user).post(reverse("reductions:new"), form_data())
     assert response.status_code == 302
     assert Project.objects.get().owner == enterprise
+
+
+def test_api_lists_projects_scoped_filtered_and_bounded(
+    client_for, district_clerk, other_district_clerk, municipal_clerk, django_assert_max_num_queries
+):
+    for amount in ("2", "6", "0.05"):
+        make_project(district_clerk, amounts={"COD": amount})
+    make_project(other_district_clerk, amounts={"COD": "1"})
+    client = client_for(district_clerk)
+    with django_assert_max_num_queries(10):
+        data = client.get("/api/reductions/projects/").json()
+    assert data["count"] == 3
+    assert {p["owner_code"] for p in data["results"]} == {"310115"}
+    assert data["results"][0]["amounts"][0]["claimed"] == "2.000"
+    assert data["results"][0]["reviews"][0]["action"] == "submit"
+    everyone = client_for(municipal_clerk).get("/api/reductions/projects/", {"tier": "KEY"}).json()
+    assert everyone["count"] == 1
+
+
+def test_project_admin_is_read_only(client, bureau, district_clerk):
+    from tests.factories import UserFactory
+
+    project = make_project(district_clerk)
+    admin = UserFactory(is_staff=True, is_superuser=True, entity=bureau)
+    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/admin/reductions/project/").status_code == 200
+    page = client.get(f"/admin/reductions/project/{project.pk}/change/").content.decode()
+    assert 'name="_save"' not in page
+
+
+def test_demo_command_loads_projects_once():
+    from django.core.management import call_command
+
+    from reductions.models import Project
+
+    call_command("load_demo")
+    call_command("load_demo")
+    assert Project.objects.count() == 6
+    assert Project.objects.filter(status="CERTIFIED").count() == 1
+
+
+def test_national_result_is_recorded_through_the_page(
+    client_for, enterprise_user, municipal_approver, municipal_clerk
+):
+    project = make_project(enterprise_user, amounts={"COD": "9"})
+    client = client_for(municipal_approver)
+    page = client.get(reverse("reductions:detail", args=[project.pk])).content.decode()
+    assert "国家核定文号" not in page
+    client.post(reverse("reductions:act", args=[project.pk, "approve"]), {})
+    client = client_for(municipal_clerk)
+    page = client.get(reverse("reductions:detail", args=[project.pk])).content.decode()
+    assert "国家核定文号" in page and "录入国家核定结果" in page
+    client.post(
+        reverse("reductions:act", args=[project.pk, "approve"]),
+        {
+            "document_number": "环办总量函〔2026〕3号",
+            "document_date": "2026-04-01",
+            "amount_COD": "8.5",
+        },
+    )
+    project.refresh_from_db()
+    assert project.status == Status.CERTIFIED
+    assert project.national_document == "环办总量函〔2026〕3号"
+    assert project.amounts.get().certified == Decimal("8.5")
