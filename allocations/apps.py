@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AllocationsConfig(AppConfig):
     name = "allocations"
     verbose_name = _("Allocations")
+
+    def ready(self) -> None:
+        from . import permissions  # noqa: F401  registers the rules predicates

@@ -6,7 +6,13 @@ from django.db import transaction
 from .models import Entity, Role, User
 from .services import set_roles
 
-REFERENCE_FIXTURES = ["industries", "project_types", "plan_periods", "entities"]
+REFERENCE_FIXTURES = [
+    "industries",
+    "project_types",
+    "plan_periods",
+    "entities",
+    "allocation_policy",
+]
 DEMO_FIXTURES = ["demo_enterprises"]
 DEMO_PASSWORD = "demo-2026"
 

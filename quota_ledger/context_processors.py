@@ -21,6 +21,13 @@ def navigation(request) -> dict:
     links.append((_("Bundles"), reverse("reductions:bundles")))
     if user.has_role(*REVIEWER_ROLES):
         links.append((_("My queue"), reverse("reductions:queue")))
+    if user.has_perm("allocations.see_rounds"):
+        links.append((_("Allocation"), reverse("allocations:rounds")))
+        links.append((_("Target progress"), reverse("allocations:overview")))
+    elif user.entity_id and user.has_perm("allocations.see_progress", user.entity):
+        links.append(
+            (_("Target progress"), reverse("allocations:progress", args=[user.entity.code]))
+        )
     if user.has_perm("ledger.record_trade"):
         links.append((_("Record trade"), reverse("ledger:acquire")))
     if user.has_perm("ledger.see_adjustments"):

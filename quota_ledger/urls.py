@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("ledger.auth_urls")),
     path("ledger/", include("ledger.urls")),
     path("projects/", include("reductions.urls")),
+    path("allocations/", include("allocations.urls")),
     path("api/ledger/", include("ledger.api.urls")),
     path("api/reductions/", include("reductions.api.urls")),
     path("", include("ledger.home_urls")),

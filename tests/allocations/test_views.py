@@ -1,0 +1,142 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from allocations import services
+from allocations.models import AllocationRound, Target
+from ledger import services as ledger_services
+from reductions import services as reduction_services
+from reductions.models import PlanPeriod
+from tests.factories import make_project
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def due(pudong, district_clerk, district_approver, municipal_approver, municipal_clerk):
+    """Pudong met its COD target of 10 t with 12 t of key reductions: 2 t are due."""
+    project = make_project(district_clerk, amounts={"COD": "12"})
+    act = reduction_services.act
+    project = act(project=project, user=district_approver, action="approve")
+    project = act(project=project, user=municipal_approver, action="approve")
+    act(
+        project=project,
+        user=municipal_clerk,
+        action="approve",
+        document_number="N",
+        document_date=timezone.localdate(),
+    )
+    services.set_target(
+        entity=pudong,
+        plan_period=PlanPeriod.objects.get(code="14FYP"),
+        pollutant="COD",
+        amount="10",
+        reason="",
+        user=municipal_clerk,
+    )
+
+
+@pytest.mark.parametrize(
+    ("user_fixture", "status"),
+    [
+        ("municipal_clerk", 200),
+        ("municipal_approver", 200),
+        ("auditor", 200),
+        ("district_clerk", 403),
+        ("enterprise_user", 403),
+    ],
+)
+def test_round_and_overview_pages_are_municipal(request, client_for, user_fixture, status):
+    client = client_for(request.getfixturevalue(user_fixture))
+    for name in ("allocations:rounds", "allocations:overview", "allocations:targets"):
+        assert client.get(reverse(name)).status_code == status, name
+
+
+def test_entity_progress_for_own_entity_only(client_for, district_clerk, pudong, xuhui, due):
+    client = client_for(district_clerk)
+    period = PlanPeriod.objects.get(code="14FYP")
+    page = client.get(
+        reverse("allocations:progress", args=[pudong.code]), {"plan_period": period.pk}
+    )
+    assert page.status_code == 200
+    cod = next(r for r in page.context["rows"] if r.pollutant == "COD")
+    assert (cod.key, cod.target, cod.met, cod.give) == (
+        Decimal("12"),
+        Decimal("10"),
+        True,
+        Decimal("2"),
+    )
+    assert client.get(reverse("allocations:progress", args=[xuhui.code])).status_code == 403
+
+
+def test_overview_is_bounded(client_for, municipal_clerk, due, django_assert_max_num_queries):
+    client = client_for(municipal_clerk)
+    params = {"plan_period": PlanPeriod.objects.get(code="14FYP").pk}
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("allocations:overview"), params)
+    assert page.status_code == 200
+    assert "#e6f4ea" in page.content.decode()
+
+
+def test_round_lifecycle_through_the_pages(
+    client_for, municipal_clerk, municipal_approver, pudong, due
+):
+    period = PlanPeriod.objects.get(code="14FYP")
+    clerk = client_for(municipal_clerk)
+    response = clerk.post(
+        reverse("allocations:rounds"),
+        {"plan_period": period.pk, "as_of": timezone.localdate().isoformat()},
+    )
+    round_ = AllocationRound.objects.get()
+    assert response.url == reverse("allocations:round", args=[round_.pk])
+    line = round_.lines.get()
+    response = clerk.post(
+        reverse("allocations:line_adjust", args=[line.pk]),
+        {"amount": "3", "reason": "x"},
+        follow=True,
+    )
+    assert "只能调低" in response.content.decode()
+    clerk.post(
+        reverse("allocations:line_adjust", args=[line.pk]), {"amount": "1.5", "reason": "留存"}
+    )
+    assert (
+        clerk.post(reverse("allocations:round_act", args=[round_.pk, "approve"])).status_code == 403
+    )
+    clerk.post(reverse("allocations:round_act", args=[round_.pk, "submit"]))
+    approver = client_for(municipal_approver)
+    page = approver.get(reverse("allocations:round", args=[round_.pk])).content.decode()
+    assert "批准并入账" in page
+    approver.post(reverse("allocations:round_act", args=[round_.pk, "approve"]))
+    round_.refresh_from_db()
+    assert round_.status == "APPROVED"
+    assert ledger_services.entity_account(pudong, "COD").balance == Decimal("1.5")
+    response = approver.post(
+        reverse("allocations:round_act", args=[round_.pk, "revoke"]), {"comment": ""}, follow=True
+    )
+    assert "撤销的理由" in response.content.decode()
+    approver.post(reverse("allocations:round_act", args=[round_.pk, "revoke"]), {"comment": "复核"})
+    assert ledger_services.entity_account(pudong, "COD").balance == 0
+
+
+def test_second_open_round_is_refused_on_the_page(client_for, municipal_clerk):
+    period = PlanPeriod.objects.get(code="14FYP")
+    client = client_for(municipal_clerk)
+    data = {"plan_period": period.pk, "as_of": timezone.localdate().isoformat()}
+    client.post(reverse("allocations:rounds"), data)
+    response = client.post(reverse("allocations:rounds"), data)
+    assert "仍未结束" in response.content.decode()
+    assert AllocationRound.objects.count() == 1
+
+
+def test_target_form(client_for, municipal_clerk, auditor, pudong):
+    period = PlanPeriod.objects.get(code="14FYP")
+    data = {"entity": pudong.pk, "plan_period": period.pk, "pollutant": "NOX", "amount": "30"}
+    assert client_for(auditor).post(reverse("allocations:targets"), data).status_code == 403
+    client = client_for(municipal_clerk)
+    client.post(reverse("allocations:targets"), data)
+    response = client.post(reverse("allocations:targets"), {**data, "amount": "28"})
+    assert "请说明目标调整的理由" in response.content.decode()
+    client.post(reverse("allocations:targets"), {**data, "amount": "28", "reason": "国家调整"})
+    assert Target.objects.get().amount == Decimal("28")
