@@ -170,3 +170,121 @@ class AllocationLine(models.Model):
     @property
     def amount(self):
         return self.proposed if self.adjusted is None else self.adjusted
+
+
+class AreaStatus(models.TextChoices):
+    ATTAINMENT = "ATTAINMENT", _("Meets the quality standard")
+    NON_ATTAINMENT = "NON_ATTAINMENT", _("Does not meet the quality standard")
+
+
+class ReplacementRatio(models.Model):
+    """Replacement ratio (替代比例) under 沪环规〔2023〕4号: pollutant × area status × date."""
+
+    pollutant = models.CharField(_("pollutant"), max_length=8, choices=Pollutant.choices)
+    area_status = models.CharField(_("area status"), max_length=16, choices=AreaStatus.choices)
+    effective_from = models.DateField(_("effective from"))
+    ratio = models.DecimalField(_("ratio"), max_digits=6, decimal_places=3)
+    is_default = models.BooleanField(
+        _("seeded default (1:1) — replace with the bureau's own ratio"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("replacement ratio")
+        verbose_name_plural = _("replacement ratios")
+        ordering = ["pollutant", "area_status", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pollutant", "area_status", "effective_from"], name="one_ratio_per_date"
+            ),
+            models.CheckConstraint(condition=Q(ratio__gt=0), name="ratio_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pollutant} {self.area_status} {self.ratio} ({self.effective_from})"
+
+
+class ConstructionStatus(models.TextChoices):
+    DRAFT = "DRAFT", _("Draft")
+    REQUESTED = "REQUESTED", _("Quota requested")
+    APPROVED = "APPROVED", _("Approved (quota used)")
+    REJECTED = "REJECTED", _("Rejected")
+    WITHDRAWN = "WITHDRAWN", _("Withdrawn")
+
+
+class ConstructionProject(models.Model):
+    """A construction project (建设项目) whose new emissions draw quota."""
+
+    name = models.CharField(_("project name"), max_length=200)
+    builder = models.CharField(_("builder"), max_length=200)
+    eia_number = models.CharField(_("EIA approval number"), max_length=100, unique=True)
+    district = models.ForeignKey(
+        "ledger.Entity", verbose_name=_("district"), on_delete=models.PROTECT, related_name="+"
+    )
+    industry = models.ForeignKey(
+        "reductions.Industry", verbose_name=_("industry"), on_delete=models.PROTECT
+    )
+    area_status = models.CharField(_("area status"), max_length=16, choices=AreaStatus.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ConstructionStatus.choices,
+        default=ConstructionStatus.DRAFT,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    decided_at = models.DateTimeField(null=True)
+    decision_comment = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("construction project")
+        verbose_name_plural = _("construction projects")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NewEmission(models.Model):
+    project = models.ForeignKey(
+        ConstructionProject, on_delete=models.CASCADE, related_name="emissions"
+    )
+    pollutant = models.CharField(_("pollutant"), max_length=8, choices=Pollutant.choices)
+    amount = amount_field(verbose_name=_("new emission (t/a)"))
+
+    class Meta:
+        ordering = ["pollutant"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "pollutant"], name="one_emission_per_pollutant"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="emission_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.pollutant} {self.amount}"
+
+
+class UseLine(models.Model):
+    """Part of a project's new emission covered from one account: emission × ratio is held."""
+
+    project = models.ForeignKey(ConstructionProject, on_delete=models.CASCADE, related_name="lines")
+    account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    pollutant = models.CharField(_("pollutant"), max_length=8, choices=Pollutant.choices)
+    emission = amount_field(verbose_name=_("emission covered (t/a)"))
+    ratio = models.DecimalField(_("ratio"), max_digits=6, decimal_places=3)
+    amount = amount_field(verbose_name=_("quota drawn (t/a)"))
+    hold = models.OneToOneField("ledger.Hold", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["pollutant", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(emission__gt=0), name="use_emission_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.account_id} {self.amount}"

@@ -1,17 +1,37 @@
 """Writes for targets and allocation rounds. Approval posts every line in one transaction."""
 
 import datetime
+from decimal import ROUND_CEILING, Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ledger import services as ledger_services
-from ledger.models import Entity, Role, SystemAccountKind, User
+from ledger.models import (
+    Entity,
+    EntityKind,
+    HoldStatus,
+    Pollutant,
+    Role,
+    SystemAccountKind,
+    User,
+)
 from reductions.models import PlanPeriod
 
 from . import selectors
-from .models import AllocationLine, AllocationRound, RoundStatus, Target, TargetChange
+from .models import (
+    AllocationLine,
+    AllocationRound,
+    ConstructionProject,
+    ConstructionStatus,
+    NewEmission,
+    ReplacementRatio,
+    RoundStatus,
+    Target,
+    TargetChange,
+    UseLine,
+)
 
 
 class AllocationError(Exception):
@@ -207,3 +227,225 @@ def revoke_round(*, round_: AllocationRound, user: User, reason: str) -> Allocat
         round_.comment = reason.strip()
         round_.save(update_fields=["status", "comment"])
     return round_
+
+
+# --- Use by construction projects (DESIGN.md §6) ------------------------------------------
+
+
+def ratio_in_force(pollutant: str, area_status: str, on: datetime.date) -> ReplacementRatio:
+    ratio = (
+        ReplacementRatio.objects.filter(
+            pollutant=pollutant, area_status=area_status, effective_from__lte=on
+        )
+        .order_by("-effective_from")
+        .first()
+    )
+    if ratio is None:
+        raise AllocationError(
+            _("No replacement ratio is in force for %(p)s on %(date)s.")
+            % {"p": Pollutant(pollutant).symbol, "date": on}
+        )
+    return ratio
+
+
+def _may_enter_for(user: User, district: Entity) -> bool:
+    return user.has_role(Role.MUNICIPAL_CLERK) or (
+        user.has_role(Role.DISTRICT_CLERK) and user.entity_id == district.pk
+    )
+
+
+def save_construction_project(
+    *, user: User, data: dict, emissions: dict[str, Decimal | None]
+) -> ConstructionProject:
+    """Enter a construction project with its new emissions per pollutant."""
+    district = data["district"]
+    if not _may_enter_for(user, district):
+        raise AllocationError(
+            _("You may not enter construction projects for %(d)s.") % {"d": district}
+        )
+    clean = {}
+    for pollutant, value in emissions.items():
+        if value in (None, ""):
+            continue
+        amount = ledger_services.to_amount(value, allow_zero=True, allow_negative=False)
+        if amount:
+            clean[pollutant] = amount
+    if not clean:
+        raise AllocationError(_("Enter the new emission of at least one pollutant."))
+    try:
+        with transaction.atomic():
+            project = ConstructionProject.objects.create(created_by=user, **data)
+            NewEmission.objects.bulk_create(
+                NewEmission(project=project, pollutant=p, amount=a) for p, a in clean.items()
+            )
+    except IntegrityError:
+        raise AllocationError(
+            _("EIA approval number %(n)s is already registered.") % {"n": data["eia_number"]}
+        ) from None
+    return project
+
+
+def drawable_accounts(project: ConstructionProject) -> list[Entity]:
+    """Whose quota a project may draw: its district's ledger and the municipal reserve."""
+    bureau = Entity.objects.filter(kind=EntityKind.BUREAU).first()
+    return [e for e in (project.district, bureau) if e is not None]
+
+
+def request_use(
+    *, project: ConstructionProject, user: User, lines: list[tuple[Entity, str, Decimal]]
+) -> ConstructionProject:
+    """Hold emission × ratio on each (entity, pollutant, emission covered) line; all lines or
+    none. The lines of a pollutant must cover its whole new emission."""
+    if not (user.pk == project.created_by_id or _may_enter_for(user, project.district)):
+        raise AllocationError(_("You do not have permission to do this."))
+    emissions = {e.pollutant: e.amount for e in project.emissions.all()}
+    covered: dict[str, Decimal] = {}
+    allowed = {e.pk for e in drawable_accounts(project)}
+    clean = []
+    for entity, pollutant, value in lines:
+        if value in (None, ""):
+            continue
+        amount = ledger_services.to_amount(value, allow_zero=True, allow_negative=False)
+        if not amount:
+            continue
+        if entity.pk not in allowed:
+            raise AllocationError(
+                _("%(e)s's quota cannot be drawn for this project.") % {"e": entity}
+            )
+        covered[pollutant] = covered.get(pollutant, Decimal(0)) + amount
+        clean.append((entity, pollutant, amount))
+    for pollutant, emission in emissions.items():
+        if covered.get(pollutant, Decimal(0)) != emission:
+            raise AllocationError(
+                _("The lines cover %(c)s t of %(p)s, the project adds %(e)s t; they must match.")
+                % {
+                    "c": covered.get(pollutant, Decimal("0.000")),
+                    "p": Pollutant(pollutant).symbol,
+                    "e": emission,
+                }
+            )
+    if set(covered) - set(emissions):
+        raise AllocationError(_("A line names a pollutant the project does not emit."))
+    today = timezone.localdate()
+    with transaction.atomic():
+        project = ConstructionProject.objects.select_for_update().get(pk=project.pk)
+        if project.status != ConstructionStatus.DRAFT:
+            raise AllocationError(_("Quota was already requested for this project."))
+        accounts = {
+            (entity.pk, pollutant): ledger_services.entity_account(entity, pollutant)
+            for entity, pollutant, _amount in clean
+        }
+        ledger_services.lock_accounts(a.pk for a in accounts.values())
+        for index, (entity, pollutant, emission) in enumerate(clean):
+            ratio = ratio_in_force(pollutant, project.area_status, today)
+            drawn = (emission * ratio.ratio).quantize(
+                ledger_services.QUANTUM, rounding=ROUND_CEILING
+            )
+            account = accounts[(entity.pk, pollutant)]
+            hold = ledger_services.place_hold(
+                account=account,
+                amount=drawn,
+                user=user,
+                reason=_("Construction project %(name)s (%(eia)s)")
+                % {"name": project.name, "eia": project.eia_number},
+                reference=project,
+                idempotency_key=f"use:{project.pk}:{index}",
+            )
+            UseLine.objects.create(
+                project=project,
+                account=account,
+                pollutant=pollutant,
+                emission=emission,
+                ratio=ratio.ratio,
+                amount=drawn,
+                hold=hold,
+            )
+        project.status = ConstructionStatus.REQUESTED
+        project.save(update_fields=["status"])
+    return project
+
+
+def may_decide_line(user: User, line: UseLine) -> bool:
+    """The holding entity's approver decides its line (municipal for the reserve)."""
+    entity = line.account.entity
+    if entity.kind in (EntityKind.BUREAU, EntityKind.ENTERPRISE):
+        return user.has_role(Role.MUNICIPAL_APPROVER)
+    return user.has_role(Role.DISTRICT_APPROVER) and user.entity_id == entity.pk
+
+
+def _open_lines(project: ConstructionProject) -> list[UseLine]:
+    return [
+        line
+        for line in project.lines.select_related("account__entity", "hold")
+        if line.hold.status == HoldStatus.ACTIVE
+    ]
+
+
+def may_decide_use(user: User, project: ConstructionProject) -> bool:
+    """Something of this request waits for this user; the maker never decides."""
+    if user.pk == project.created_by_id or project.status != ConstructionStatus.REQUESTED:
+        return False
+    return any(may_decide_line(user, line) for line in _open_lines(project))
+
+
+def _lock_project(project: ConstructionProject, user: User) -> tuple[ConstructionProject, list]:
+    project = ConstructionProject.objects.select_for_update().get(pk=project.pk)
+    lines = _open_lines(project)
+    if project.status != ConstructionStatus.REQUESTED or not lines:
+        return project, []
+    if not may_decide_use(user, project):
+        raise AllocationError(_("This request is not yours to decide."))
+    return project, lines
+
+
+def approve_use(
+    *, project: ConstructionProject, user: User, comment: str = ""
+) -> ConstructionProject:
+    """Consume the holds on the user's lines as USE postings; the project is approved when
+    every line is. A repeated approval posts nothing more."""
+    with transaction.atomic():
+        project, lines = _lock_project(project, user)
+        mine = [line for line in lines if may_decide_line(user, line)]
+        for line in mine:
+            ledger_services.consume_hold(
+                hold=line.hold, user=project.created_by, approver=user, memo=project.eia_number
+            )
+        if mine and len(mine) == len(lines):
+            project.status = ConstructionStatus.APPROVED
+            project.decided_by = user
+            project.decided_at = timezone.now()
+            project.decision_comment = comment
+            project.save()
+    return project
+
+
+def reject_use(*, project: ConstructionProject, user: User, comment: str) -> ConstructionProject:
+    """Refuse the request: every hold still open is released."""
+    if not (comment or "").strip():
+        raise AllocationError(_("Say why the request is rejected."))
+    with transaction.atomic():
+        project, lines = _lock_project(project, user)
+        if not lines:
+            return project
+        for line in lines:
+            ledger_services.release_hold(hold=line.hold, user=user)
+        project.status = ConstructionStatus.REJECTED
+        project.decided_by = user
+        project.decided_at = timezone.now()
+        project.decision_comment = comment.strip()
+        project.save()
+    return project
+
+
+def withdraw_use(*, project: ConstructionProject, user: User) -> ConstructionProject:
+    with transaction.atomic():
+        project = ConstructionProject.objects.select_for_update().get(pk=project.pk)
+        if user.pk != project.created_by_id:
+            raise AllocationError(_("Only the person who entered the project can withdraw it."))
+        if project.status not in (ConstructionStatus.DRAFT, ConstructionStatus.REQUESTED):
+            raise AllocationError(_("This project can no longer be withdrawn."))
+        for line in project.lines.select_related("hold"):
+            ledger_services.release_hold(hold=line.hold, user=user)
+        project.status = ConstructionStatus.WITHDRAWN
+        project.save(update_fields=["status"])
+    return project

@@ -12,4 +12,8 @@ urlpatterns = [
     path("targets/", views.targets, name="targets"),
     path("progress/", views.overview, name="overview"),
     path("progress/<str:code>/", views.entity_progress, name="progress"),
+    path("construction/", views.construction_list, name="constructions"),
+    path("construction/new/", views.construction_new, name="construction_new"),
+    path("construction/<int:pk>/", views.construction_detail, name="construction"),
+    path("construction/<int:pk>/<str:action>/", views.construction_act, name="construction_act"),
 ]

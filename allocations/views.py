@@ -8,12 +8,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ledger.models import Entity, Pollutant
+from ledger import services as ledger_services
+from ledger.models import Entity, Pollutant, Role
 from reductions.models import PlanPeriod
 
 from . import selectors, services
-from .forms import AdjustForm, CommentForm, ProgressForm, RoundForm, TargetForm
-from .models import AllocationLine, AllocationRound, Target
+from .forms import (
+    AdjustForm,
+    CommentForm,
+    ConstructionForm,
+    ProgressForm,
+    RoundForm,
+    TargetForm,
+    UseRequestForm,
+)
+from .models import AllocationLine, AllocationRound, ConstructionProject, Target
 
 
 def require(user, perm: str, obj=None) -> None:
@@ -182,3 +191,117 @@ def round_act(request, pk: int, action: str):
             _("Done: the round is now %(status)s.") % {"status": round_.get_status_display()},
         )
     return redirect("allocations:round", pk=pk)
+
+
+# --- Construction projects and use ---------------------------------------------------------
+
+
+def _visible_construction(user):
+    projects = ConstructionProject.objects.select_related("district", "industry", "created_by")
+    if user.has_perm("allocations.see_rounds"):
+        return projects
+    return projects.filter(district_id=user.entity_id) if user.entity_id else projects.none()
+
+
+@login_required
+def construction_list(request):
+    projects = _visible_construction(request.user).prefetch_related("emissions")
+    waiting = request.GET.get("waiting") == "1"
+    if waiting:
+        projects = [
+            p
+            for p in projects.filter(status="REQUESTED").prefetch_related(
+                "lines__account__entity", "lines__hold"
+            )
+            if services.may_decide_use(request.user, p)
+        ]
+    return render(
+        request,
+        "allocations/construction_list.html",
+        {
+            "projects": projects,
+            "waiting": waiting,
+            "can_create": request.user.has_role(Role.DISTRICT_CLERK, Role.MUNICIPAL_CLERK),
+        },
+    )
+
+
+@login_required
+def construction_new(request):
+    if not request.user.has_role(Role.DISTRICT_CLERK, Role.MUNICIPAL_CLERK):
+        raise PermissionDenied(_("You do not have permission to do this."))
+    form = ConstructionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.save_construction_project(
+                user=request.user, data=form.project_data(), emissions=form.emissions()
+            )
+        except (services.AllocationError, ledger_services.LedgerError) as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("allocations:construction", pk=project.pk)
+    return render(request, "allocations/construction_form.html", {"form": form})
+
+
+@login_required
+def construction_detail(request, pk: int):
+    project = get_object_or_404(_visible_construction(request.user), pk=pk)
+    user = request.user
+    sources = services.drawable_accounts(project)
+    form = UseRequestForm(request.POST or None, project=project, sources=sources)
+    may_request = project.status == "DRAFT" and (
+        user.pk == project.created_by_id or user.has_role(Role.MUNICIPAL_CLERK)
+    )
+    if request.method == "POST":
+        if not may_request:
+            raise PermissionDenied(_("You do not have permission to do this."))
+        if form.is_valid():
+            try:
+                services.request_use(project=project, user=user, lines=form.lines())
+            except (services.AllocationError, ledger_services.LedgerError) as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("The quota is held until the request is decided."))
+                return redirect("allocations:construction", pk=pk)
+    return render(
+        request,
+        "allocations/construction_detail.html",
+        {
+            "project": project,
+            "emissions": project.emissions.all(),
+            "lines": project.lines.select_related("account__entity", "hold"),
+            "form": form,
+            "may_request": may_request,
+            "may_decide": services.may_decide_use(user, project),
+            "may_withdraw": user.pk == project.created_by_id
+            and project.status in ("DRAFT", "REQUESTED"),
+            "comment_form": CommentForm(),
+        },
+    )
+
+
+USE_ACTIONS = {
+    "approve": lambda p, u, c: services.approve_use(project=p, user=u, comment=c),
+    "reject": lambda p, u, c: services.reject_use(project=p, user=u, comment=c),
+    "withdraw": lambda p, u, c: services.withdraw_use(project=p, user=u),
+}
+
+
+@login_required
+@require_POST
+def construction_act(request, pk: int, action: str):
+    project = get_object_or_404(_visible_construction(request.user), pk=pk)
+    if action not in USE_ACTIONS:
+        raise PermissionDenied(_("Unknown action."))
+    form = CommentForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    try:
+        project = USE_ACTIONS[action](project, request.user, comment)
+    except (services.AllocationError, ledger_services.LedgerError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Done: the project is now %(status)s.") % {"status": project.get_status_display()},
+        )
+    return redirect("allocations:construction", pk=pk)

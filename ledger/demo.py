@@ -12,6 +12,7 @@ REFERENCE_FIXTURES = [
     "plan_periods",
     "entities",
     "allocation_policy",
+    "replacement_ratios",
 ]
 DEMO_FIXTURES = ["demo_enterprises"]
 DEMO_PASSWORD = "demo-2026"

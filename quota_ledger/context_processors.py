@@ -5,6 +5,8 @@ from ledger.models import Role
 
 # Roles that take review steps (the reductions workflow).
 REVIEWER_ROLES = (Role.DISTRICT_APPROVER, Role.MUNICIPAL_CLERK, Role.MUNICIPAL_APPROVER)
+# Roles that enter or decide construction projects' use of quota, or audit it.
+USE_ROLES = (*REVIEWER_ROLES, Role.DISTRICT_CLERK, Role.AUDITOR)
 
 
 def navigation(request) -> dict:
@@ -28,6 +30,8 @@ def navigation(request) -> dict:
         links.append(
             (_("Target progress"), reverse("allocations:progress", args=[user.entity.code]))
         )
+    if user.has_role(*USE_ROLES):
+        links.append((_("Construction projects"), reverse("allocations:constructions")))
     if user.has_perm("ledger.record_trade"):
         links.append((_("Record trade"), reverse("ledger:acquire")))
     if user.has_perm("ledger.see_adjustments"):

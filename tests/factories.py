@@ -1,4 +1,5 @@
 import datetime
+import uuid
 from decimal import Decimal
 
 import factory
@@ -40,8 +41,7 @@ def fund(entity: Entity, pollutant: str, amount, *, user: User, key: str | None 
         entity=entity,
         pollutant=pollutant,
         amount=Decimal(str(amount)),
-        idempotency_key=key
-        or f"test-fund:{entity.pk}:{pollutant}:{amount}:{factory.random.randgen.random()}",
+        idempotency_key=key or f"test-fund:{uuid.uuid4()}",
         user=user,
     )
 

@@ -140,3 +140,68 @@ def test_target_form(client_for, municipal_clerk, auditor, pudong):
     assert "请说明目标调整的理由" in response.content.decode()
     client.post(reverse("allocations:targets"), {**data, "amount": "28", "reason": "国家调整"})
     assert Target.objects.get().amount == Decimal("28")
+
+
+def test_construction_project_through_the_pages(
+    client_for, district_clerk, district_approver, other_district_clerk, municipal_clerk, pudong
+):
+    from allocations.models import ConstructionProject
+    from reductions.models import Industry
+    from tests.factories import fund
+
+    fund(pudong, "NOX", "5", user=municipal_clerk)
+    clerk = client_for(district_clerk)
+    response = clerk.post(
+        reverse("allocations:construction_new"),
+        {
+            "name": "新建喷涂车间",
+            "builder": "上海某汽车零部件有限公司",
+            "eia_number": "沪环评〔2026〕88号",
+            "district": pudong.pk,
+            "industry": Industry.objects.get(code="36").pk,
+            "area_status": "ATTAINMENT",
+            "emission_NOX": "2",
+        },
+    )
+    project = ConstructionProject.objects.get()
+    assert response.url == reverse("allocations:construction", args=[project.pk])
+    bureau_pk = services.drawable_accounts(project)[1].pk
+    too_much = clerk.post(
+        response.url, {f"cover_NOX_{pudong.pk}": "1", f"cover_NOX_{bureau_pk}": "0.5"}
+    )
+    assert "必须一致" in too_much.content.decode()
+    clerk.post(response.url, {f"cover_NOX_{pudong.pk}": "2"})
+    project.refresh_from_db()
+    assert project.status == "REQUESTED"
+    assert ledger_services.entity_account(pudong, "NOX").available == Decimal("3")
+    assert client_for(other_district_clerk).get(response.url).status_code == 404
+    approver = client_for(district_approver)
+    waiting = approver.get(reverse("allocations:constructions"), {"waiting": "1"})
+    assert [p.pk for p in waiting.context["projects"]] == [project.pk]
+    approver.post(reverse("allocations:construction_act", args=[project.pk, "approve"]))
+    project.refresh_from_db()
+    assert project.status == "APPROVED"
+    assert ledger_services.entity_account(pudong, "NOX").balance == Decimal("3")
+
+
+def test_insufficient_quota_shows_figures_on_the_page(client_for, district_clerk, pudong):
+    from allocations.models import ConstructionProject
+    from reductions.models import Industry
+
+    project = services.save_construction_project(
+        user=district_clerk,
+        data={
+            "name": "x",
+            "builder": "y",
+            "eia_number": "E-9",
+            "district": pudong,
+            "industry": Industry.objects.get(code="36"),
+            "area_status": "ATTAINMENT",
+        },
+        emissions={"COD": Decimal("1")},
+    )
+    response = client_for(district_clerk).post(
+        reverse("allocations:construction", args=[project.pk]), {f"cover_COD_{pudong.pk}": "1"}
+    )
+    assert "可用指标不足" in response.content.decode()
+    assert ConstructionProject.objects.get().status == "DRAFT"
