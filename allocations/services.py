@@ -167,23 +167,34 @@ def approve_round(*, round_: AllocationRound, approver: User, comment: str = "")
             raise AllocationError(
                 _("You drafted this round; another municipal approver must approve it.")
             )
-        lines = list(round_.lines.select_related("entity"))
-        for line in lines:
-            if line.amount <= 0:
-                continue
-            line.transaction = ledger_services.credit_entity(
-                kind="ALLOCATION",
-                source=SystemAccountKind.ALLOCATION_POOL,
-                entity=line.entity,
-                pollutant=line.pollutant,
-                amount=line.amount,
-                idempotency_key=f"allocation:line:{line.pk}",
-                user=round_.created_by,
-                approver=approver,
-                reference=round_,
-                reference_text=_("Allocation round #%(id)s") % {"id": round_.pk},
-                effective_date=timezone.localdate(),
-            )
+        lines = [line for line in round_.lines.select_related("entity") if line.amount > 0]
+        accounts = ledger_services.entity_accounts((line.entity, line.pollutant) for line in lines)
+        pools = {
+            p: ledger_services.system_account(SystemAccountKind.ALLOCATION_POOL, p)
+            for p in {line.pollutant for line in lines}
+        }
+        label = _("Allocation round #%(id)s") % {"id": round_.pk}
+        posted = ledger_services.post_batch(
+            postings=[
+                ledger_services.Posting(
+                    kind="ALLOCATION",
+                    legs=[
+                        ledger_services.Leg(pools[line.pollutant], -line.amount),
+                        ledger_services.Leg(
+                            accounts[(line.entity_id, line.pollutant)], line.amount
+                        ),
+                    ],
+                    idempotency_key=f"allocation:line:{line.pk}",
+                    reference=round_,
+                    reference_text=label,
+                )
+                for line in lines
+            ],
+            user=round_.created_by,
+            approver=approver,
+        )
+        for line, txn in zip(lines, posted, strict=True):
+            line.transaction = txn
         AllocationLine.objects.bulk_update(lines, ["transaction"])
         round_.status = RoundStatus.APPROVED
         round_.decided_by = approver

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["ledger_post.py", "statement_export.py"]
+BENCHMARKS = ["ledger_post.py", "statement_export.py", "allocation_round.py"]
 
 
 def main() -> int:

@@ -446,7 +446,12 @@ class Entry(models.Model):
         verbose_name = _("entry")
         verbose_name_plural = _("entries")
         ordering = ["id"]
-        indexes = [models.Index(fields=["account", "effective_date", "id"])]
+        indexes = [
+            models.Index(fields=["account", "effective_date", "id"]),
+            # The running-balance trigger reads an account's last leg on every posting;
+            # system accounts collect hundreds of thousands of legs.
+            models.Index(fields=["account", "-id"], name="entry_last_leg_of_account"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_not_zero"),
             models.UniqueConstraint(

@@ -217,8 +217,14 @@ def reconcile() -> list[Mismatch]:
         legs_total=Coalesce(Subquery(legs, output_field=AMOUNT), Value(ZERO)),
         active_held=Coalesce(Subquery(holds, output_field=AMOUNT), Value(ZERO)),
     )
-    return [
-        Mismatch(a, a.legs_total, a.active_held)
-        for a in accounts
-        if a.balance != a.legs_total or a.held != a.active_held
-    ]
+    mismatches = []
+    for account in accounts:
+        legs_total, active_held = _exact(account.legs_total), _exact(account.active_held)
+        if account.balance != legs_total or account.held != active_held:
+            mismatches.append(Mismatch(account, legs_total, active_held))
+    return mismatches
+
+
+def _exact(value) -> Decimal:
+    """Three places, as stored: SQLite returns sums of decimals as binary floats."""
+    return Decimal(str(value)).quantize(Decimal("0.001"))

@@ -146,14 +146,18 @@ def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     return locked
 
 
-def _posted_with_key(idempotency_key: str) -> Transaction | None:
+def _posted_with_keys(keys: Sequence[str]) -> dict[str, Transaction]:
+    """Transactions already posted under these idempotency keys (one query if none)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM {Transaction._meta.db_table} WHERE idempotency_key = %s",
-            [idempotency_key],
+            f"SELECT id FROM {Transaction._meta.db_table} WHERE idempotency_key IN "
+            f"({', '.join(['%s'] * len(keys))})",
+            list(keys),
         )
-        row = cursor.fetchone()
-    return Transaction.objects.get(pk=row[0]) if row else None
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return {}
+    return {t.idempotency_key: t for t in Transaction.objects.filter(pk__in=ids)}
 
 
 def _as_amount(value) -> Decimal:
@@ -202,6 +206,21 @@ def _check_legs(legs: Sequence[Leg]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Posting:
+    """One transaction to post: its kind, legs, key and what caused it."""
+
+    kind: str
+    legs: Sequence[Leg]
+    idempotency_key: str
+    reference: models.Model | None = None
+    reference_text: str = ""
+    memo: str = ""
+    effective_date: datetime.date | None = None
+    reverses: Transaction | None = None
+    paired_with: Transaction | None = None
+
+
 def post(
     *,
     kind: str,
@@ -217,70 +236,123 @@ def post(
     paired_with: Transaction | None = None,
 ) -> Transaction:
     """Post a balanced transaction. A repeated idempotency key returns the first posting."""
-    _check_legs(legs)
-    if kind == TransactionKind.ADJUSTMENT and approver is None:
+    posting = Posting(
+        kind=kind,
+        legs=legs,
+        idempotency_key=idempotency_key,
+        reference=reference,
+        reference_text=reference_text,
+        memo=memo,
+        effective_date=effective_date,
+        reverses=reverses,
+        paired_with=paired_with,
+    )
+    return post_batch(postings=[posting], user=user, approver=approver)[0]
+
+
+# Rows per INSERT: six parameters each stays under SQLite's oldest variable limit (999).
+ENTRY_ROWS_PER_INSERT = 150
+
+
+def _check_posting(posting: Posting, user: User, approver: User | None) -> None:
+    _check_legs(posting.legs)
+    if posting.kind == TransactionKind.ADJUSTMENT and approver is None:
         raise FourEyesViolation(_("An adjustment needs an approver."))
     if approver is not None and approver.pk == user.pk:
         raise FourEyesViolation(_("The approver must be a different person from the maker."))
-    if not idempotency_key:
+    if not posting.idempotency_key:
         raise LedgerError(_("A posting needs an idempotency key."))
+
+
+def post_batch(
+    *, postings: Sequence[Posting], user: User, approver: User | None = None
+) -> list[Transaction]:
+    """Post many balanced transactions, all or none, in one database transaction.
+
+    Every account is locked once, in ascending id order; running balances follow the order
+    of the postings. A posting whose key was used before returns the first posting.
+    """
+    keys = [p.idempotency_key for p in postings]
+    for posting in postings:
+        _check_posting(posting, user, approver)
+    if len(set(keys)) != len(keys):
+        raise LedgerError(_("Two postings of one batch share an idempotency key."))
     try:
         with transaction.atomic():
-            positions = _lock_positions(leg.account.pk for leg in legs)
-            existing = _posted_with_key(idempotency_key)
-            if existing is not None:
-                return existing
-            new_balances = {}
-            for leg in legs:
-                balance, held, may_go_negative, is_open = positions[leg.account.pk]
-                if not is_open:
-                    raise AccountClosed(
-                        _("Account %(account)s is closed.") % {"account": leg.account}
-                    )
-                if not may_go_negative and balance + leg.amount - held < 0:
-                    raise InsufficientQuota(leg.account, balance - held, -leg.amount)
-                new_balances[leg.account.pk] = balance + leg.amount
-            date = effective_date or timezone.localdate()
-            txn = Transaction.objects.create(
-                kind=kind,
-                effective_date=date,
-                memo=memo,
-                idempotency_key=idempotency_key,
-                posted_by=user,
-                approved_by=approver,
-                reverses=reverses,
-                paired_with=paired_with,
-                **_reference_fields(reference, reference_text),
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {Entry._meta.db_table} (transaction_id, account_id, pollutant,"
-                    " amount, balance_after, effective_date) VALUES "
-                    + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(legs)),
-                    [
-                        value
-                        for leg in legs
-                        for value in (
-                            txn.pk,
-                            leg.account.pk,
-                            leg.account.pollutant,
-                            leg.amount,
-                            new_balances[leg.account.pk],
-                            date,
+            positions = _lock_positions(leg.account.pk for p in postings for leg in p.legs)
+            existing = _posted_with_keys(keys)
+            fresh = [p for p in postings if p.idempotency_key not in existing]
+            balances = {pk: position[0] for pk, position in positions.items()}
+            after: list[list[Decimal]] = []
+            for posting in fresh:
+                after.append([])
+                for leg in posting.legs:
+                    _balance, held, may_go_negative, is_open = positions[leg.account.pk]
+                    if not is_open:
+                        raise AccountClosed(
+                            _("Account %(account)s is closed.") % {"account": leg.account}
                         )
-                    ],
+                    current = balances[leg.account.pk]
+                    if not may_go_negative and current + leg.amount - held < 0:
+                        raise InsufficientQuota(leg.account, current - held, -leg.amount)
+                    balances[leg.account.pk] = current + leg.amount
+                    after[-1].append(current + leg.amount)
+            today = timezone.localdate()
+            created = Transaction.objects.bulk_create(
+                Transaction(
+                    kind=p.kind,
+                    effective_date=p.effective_date or today,
+                    memo=p.memo,
+                    idempotency_key=p.idempotency_key,
+                    posted_by=user,
+                    approved_by=approver,
+                    reverses=p.reverses,
+                    paired_with=p.paired_with,
+                    **_reference_fields(p.reference, p.reference_text),
                 )
+                for p in fresh
+            )
+            _insert_entries(
+                [
+                    (
+                        txn.pk,
+                        leg.account.pk,
+                        leg.account.pollutant,
+                        leg.amount,
+                        balance,
+                        txn.effective_date,
+                    )
+                    for txn, posting, legs_after in zip(created, fresh, after, strict=True)
+                    for leg, balance in zip(posting.legs, legs_after, strict=True)
+                ]
+            )
+            touched = {leg.account.pk for p in fresh for leg in p.legs}
+            with connection.cursor() as cursor:
                 cursor.executemany(
                     f"UPDATE {Account._meta.db_table} SET balance = %s WHERE id = %s",
-                    [(balance, pk) for pk, balance in new_balances.items()],
+                    [(balances[pk], pk) for pk in sorted(touched)],
                 )
-            return txn
     except IntegrityError:
-        # A concurrent request with the same key won the race: return its posting.
-        existing = _posted_with_key(idempotency_key)
-        if existing is None:
+        # A concurrent request with the same keys won the race: return its postings.
+        found = _posted_with_keys(keys)
+        if len(found) != len(keys):
             raise
-        return existing
+        return [found[k] for k in keys]
+    by_key = {txn.idempotency_key: txn for txn in created}
+    return [existing.get(k) or by_key[k] for k in keys]
+
+
+def _insert_entries(rows: list[tuple]) -> None:
+    """Legs as plain multi-row INSERTs: the ORM's bulk_create costs more than the work."""
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), ENTRY_ROWS_PER_INSERT):
+            chunk = rows[start : start + ENTRY_ROWS_PER_INSERT]
+            cursor.execute(
+                f"INSERT INTO {Entry._meta.db_table} (transaction_id, account_id, pollutant,"
+                " amount, balance_after, effective_date) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk)),
+                [value for row in chunk for value in row],
+            )
 
 
 def system_account(kind: str, pollutant: str) -> Account:
@@ -298,6 +370,30 @@ def entity_account(entity: Entity, pollutant: str) -> Account:
         entity=entity, pollutant=pollutant, defaults={"system_kind": ""}
     )
     return account
+
+
+def entity_accounts(pairs: Iterable[tuple[Entity, str]]) -> dict[tuple[int, str], Account]:
+    """The accounts of many (entity, pollutant) pairs, created where missing: two or three
+    queries however many pairs."""
+    wanted = {(entity.pk, pollutant) for entity, pollutant in pairs}
+    entity_ids = {entity_id for entity_id, _pollutant in wanted}
+
+    def fetch() -> dict[tuple[int, str], Account]:
+        return {
+            (a.entity_id, a.pollutant): a
+            for a in Account.objects.filter(entity_id__in=entity_ids)
+            if (a.entity_id, a.pollutant) in wanted
+        }
+
+    found = fetch()
+    missing = wanted - found.keys()
+    if missing:
+        Account.objects.bulk_create(
+            [Account(entity_id=e, pollutant=p, system_kind="") for e, p in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        found = fetch()
+    return found
 
 
 def _check_pollutant(pollutant: str) -> str:
