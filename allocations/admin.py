@@ -1,8 +1,11 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from ledger.admin import ReadOnlyAdmin
 
+from . import services
 from .models import (
     AllocationPolicy,
     AllocationRound,
@@ -25,13 +28,49 @@ class AllocationPolicyAdmin(admin.ModelAdmin):
     list_display = ["effective_from", "met_counts_package", "all_pollutants_must_be_met", "note"]
 
 
-@admin.register(Target)
-class TargetAdmin(ReadOnlyAdmin):
-    """Targets change through the targets page, which keeps their history."""
+class TargetAdminForm(forms.ModelForm):
+    reason = forms.CharField(label=_("Reason for a change"), required=False, max_length=300)
 
+    class Meta:
+        model = Target
+        fields = ["entity", "plan_period", "pollutant", "amount"]
+
+    def clean(self):
+        data = super().clean()
+        changed = self.instance.pk and data.get("amount") != self.instance.amount
+        if changed and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why the target changes."))
+        return data
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    """Saving goes through set_target, so the admin keeps the history like the page does."""
+
+    form = TargetAdminForm
     list_display = ["entity", "plan_period", "pollutant", "amount", "updated_by", "updated_at"]
     list_filter = ["plan_period", "pollutant"]
     list_select_related = ["entity", "plan_period", "updated_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.has_perm("allocations.set_target")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("allocations.set_target")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = services.set_target(
+            entity=form.cleaned_data["entity"],
+            plan_period=form.cleaned_data["plan_period"],
+            pollutant=form.cleaned_data["pollutant"],
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+        )
+        obj.pk = saved.pk
 
 
 @admin.register(AllocationRound)

@@ -146,14 +146,15 @@ def main() -> None:
             cursor.execute(BARE_SQL, [period.pk, as_of, end_of_day])
             return cursor.fetchall()
 
+    # A fresh start every run: revoke what an earlier run approved, drop open drafts.
+    for old in AllocationRound.objects.filter(plan_period=period, status=RoundStatus.APPROVED):
+        services.revoke_round(round_=old, user=approver, reason="bench rerun")
+    AllocationRound.objects.filter(plan_period=period, status__in=["DRAFT", "SUBMITTED"]).delete()
+
     bare_time, rows = best(bare)
     proposal_time, progress = best(lambda: selectors.progress(period=period, as_of=as_of))
     due_lines = sum(1 for r in progress if r.give > 0)
 
-    # A fresh round every run: revoke what an earlier run approved, then draft and approve.
-    for old in AllocationRound.objects.filter(plan_period=period, status=RoundStatus.APPROVED):
-        services.revoke_round(round_=old, user=approver, reason="bench rerun")
-    AllocationRound.objects.filter(plan_period=period, status__in=["DRAFT", "SUBMITTED"]).delete()
     t = time.perf_counter()
     round_ = services.draft_round(plan_period=period, as_of=as_of, user=clerk)
     draft_time = time.perf_counter() - t

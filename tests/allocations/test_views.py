@@ -205,3 +205,21 @@ def test_insufficient_quota_shows_figures_on_the_page(client_for, district_clerk
     )
     assert "可用指标不足" in response.content.decode()
     assert ConstructionProject.objects.get().status == "DRAFT"
+
+
+def test_target_entered_in_admin_keeps_history(client, municipal_clerk, pudong):
+    municipal_clerk.is_staff = True
+    municipal_clerk.save()
+    client.force_login(municipal_clerk, backend="django.contrib.auth.backends.ModelBackend")
+    period = PlanPeriod.objects.get(code="14FYP")
+    data = {"entity": pudong.pk, "plan_period": period.pk, "pollutant": "COD", "amount": "10"}
+    assert client.post("/admin/allocations/target/add/", data).status_code == 302
+    target = Target.objects.get()
+    url = f"/admin/allocations/target/{target.pk}/change/"
+    refused = client.post(url, {**data, "amount": "9"})
+    assert refused.status_code == 200 and "请说明目标调整的理由" in refused.content.decode()
+    client.post(url, {**data, "amount": "9", "reason": "国家下达"})
+    assert list(target.changes.values_list("new_amount", flat=True)) == [
+        Decimal("9"),
+        Decimal("10"),
+    ]
