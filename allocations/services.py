@@ -34,13 +34,8 @@ from .models import (
 )
 
 
-class AllocationError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
+class AllocationError(ledger_services.LedgerError):
+    """A refusal of an allocation or use step; ``str()`` is the translated message."""
 
 
 def _require(user: User, *roles: str) -> None:

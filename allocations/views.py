@@ -236,7 +236,7 @@ def construction_new(request):
             project = services.save_construction_project(
                 user=request.user, data=form.project_data(), emissions=form.emissions()
             )
-        except (services.AllocationError, ledger_services.LedgerError) as error:
+        except ledger_services.LedgerError as error:
             form.add_error(None, str(error))
         else:
             return redirect("allocations:construction", pk=project.pk)
@@ -258,7 +258,7 @@ def construction_detail(request, pk: int):
         if form.is_valid():
             try:
                 services.request_use(project=project, user=user, lines=form.lines())
-            except (services.AllocationError, ledger_services.LedgerError) as error:
+            except ledger_services.LedgerError as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, _("The quota is held until the request is decided."))
@@ -297,7 +297,7 @@ def construction_act(request, pk: int, action: str):
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
     try:
         project = USE_ACTIONS[action](project, request.user, comment)
-    except (services.AllocationError, ledger_services.LedgerError) as error:
+    except ledger_services.LedgerError as error:
         messages.error(request, str(error))
     else:
         messages.success(

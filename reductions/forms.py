@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from ledger.models import Pollutant
 
 from .models import Industry, PlanPeriod, Project, ProjectType, Status, Tier
+from .services import PROJECT_FIELDS
 
 AMOUNT_FIELDS = {p.value: f"amount_{p.value}" for p in Pollutant}
 
@@ -24,24 +25,7 @@ def amount_field(label) -> forms.DecimalField:
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = [
-            "name",
-            "enterprise_name",
-            "credit_code",
-            "industry",
-            "project_type",
-            "measure",
-            "plan_period",
-            "accounting_year",
-            "completion_date",
-            "boiler_capacity",
-            "sewage_capacity",
-            "fuel_type",
-            "below_scale_central_treatment",
-            "new_large_scale_farm",
-            "green_island",
-            "voc_management",
-        ]
+        fields = list(PROJECT_FIELDS)
         widgets = {
             "completion_date": forms.DateInput(attrs={"type": "date"}),
             "measure": forms.Textarea(attrs={"rows": 3}),
