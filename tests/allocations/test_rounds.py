@@ -74,6 +74,10 @@ def run_round(period, clerk, approver, as_of=AS_OF):
     return services.approve_round(round_=round_, approver=approver)
 
 
+def cod_row(rows, entity):
+    return next(r for r in rows if r.entity == entity and r.pollutant == "COD")
+
+
 def cod(entity):
     return ledger_services.entity_account(entity, "COD").balance
 
@@ -193,8 +197,7 @@ def test_key_counts_from_the_national_date(pudong, period, municipal_clerk, cert
     target(pudong, period, "10", municipal_clerk)
     before = selectors.progress(period=period, as_of=national - datetime.timedelta(days=1))
     after = selectors.progress(period=period, as_of=national)
-    pick = lambda rows: next(r for r in rows if r.entity == pudong and r.pollutant == "COD")  # noqa: E731
-    assert pick(before).key == 0 and pick(after).key == D("12")
+    assert cod_row(before, pudong).key == 0 and cod_row(after, pudong).key == D("12")
 
 
 def test_policy_counting_package_towards_the_target(pudong, period, municipal_clerk, certify):
@@ -202,14 +205,10 @@ def test_policy_counting_package_towards_the_target(pudong, period, municipal_cl
     certify("2")  # PACKAGE
     target(pudong, period, "10", municipal_clerk)
     strict = AllocationPolicy.objects.get()
-    row = lambda policy: next(  # noqa: E731
-        r
-        for r in selectors.progress(period=period, as_of=AS_OF, policy=policy)
-        if r.entity == pudong and r.pollutant == "COD"
-    )
-    assert not row(strict).met
+    assert not cod_row(selectors.progress(period=period, as_of=AS_OF, policy=strict), pudong).met
     lenient = AllocationPolicy(effective_from=datetime.date(2026, 1, 1), met_counts_package=True)
-    assert row(lenient).met and row(lenient).due == D("1")
+    row = cod_row(selectors.progress(period=period, as_of=AS_OF, policy=lenient), pudong)
+    assert row.met and row.due == D("1")
 
 
 def test_policy_all_pollutants_must_be_met(pudong, period, municipal_clerk, certify):
