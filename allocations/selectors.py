@@ -4,13 +4,20 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from ledger.models import ZERO, Entity, EntityKind, Pollutant
+from ledger.models import ZERO, Entity, EntityKind, HoldStatus, Pollutant, Role, User
 from reductions.models import PlanPeriod, ProjectAmount, Status, Tier
 
-from .models import AllocationLine, AllocationPolicy, RoundStatus, Target
+from .models import (
+    AllocationLine,
+    AllocationPolicy,
+    ConstructionProject,
+    ConstructionStatus,
+    RoundStatus,
+    Target,
+)
 
 OWNER_KINDS = (EntityKind.DISTRICT, EntityKind.COMMITTEE, EntityKind.ENTERPRISE)
 
@@ -144,4 +151,20 @@ def _d(value) -> Decimal:
         value.quantize(Decimal("0.001"))
         if isinstance(value, Decimal)
         else Decimal(str(value)).quantize(Decimal("0.001"))
+    )
+
+
+def use_requests_waiting_for(user: User) -> QuerySet[ConstructionProject]:
+    """Requests with an open line this user decides (the holding entity's approver, the
+    municipal approver for the reserve); never the maker's own. One query."""
+    mine = Q(pk__in=[])
+    if user.has_role(Role.MUNICIPAL_APPROVER):
+        mine |= Q(lines__account__entity__kind__in=[EntityKind.BUREAU, EntityKind.ENTERPRISE])
+    if user.has_role(Role.DISTRICT_APPROVER) and user.entity_id:
+        mine |= Q(lines__account__entity_id=user.entity_id)
+    return (
+        ConstructionProject.objects.filter(status=ConstructionStatus.REQUESTED)
+        .filter(mine & Q(lines__hold__status=HoldStatus.ACTIVE))
+        .exclude(created_by=user)
+        .distinct()
     )

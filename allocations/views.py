@@ -208,13 +208,7 @@ def construction_list(request):
     projects = _visible_construction(request.user).prefetch_related("emissions")
     waiting = request.GET.get("waiting") == "1"
     if waiting:
-        projects = [
-            p
-            for p in projects.filter(status="REQUESTED").prefetch_related(
-                "lines__account__entity", "lines__hold"
-            )
-            if services.may_decide_use(request.user, p)
-        ]
+        projects = projects.filter(pk__in=selectors.use_requests_waiting_for(request.user))
     return render(
         request,
         "allocations/construction_list.html",

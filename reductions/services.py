@@ -109,7 +109,9 @@ def tier_for(
 
 def _validate(
     *, owner: Entity, data: Mapping, amounts: Mapping[str, Decimal | None]
-) -> tuple[tiers.TierResult, dict[str, Decimal]]:
+) -> tuple[tiers.TierResult, dict[str, Decimal], dict]:
+    """Check the input; return the tier, the amounts and the data with the credit code
+    normalised (upper case, trimmed)."""
     errors: dict[str | None, str] = {}
     project_type: ProjectType = data["project_type"]
     try:
@@ -165,7 +167,7 @@ def _validate(
         }
     if errors:
         raise ProjectError(errors)
-    return result, clean
+    return result, clean, data
 
 
 PROJECT_FIELDS = (
@@ -204,7 +206,7 @@ def save_project(
             )
     elif not user.has_perm("reductions.edit_project", project):
         raise TransitionNotAllowed(_("This project cannot be edited now."))
-    result, clean = _validate(owner=owner, data=data, amounts=amounts)
+    result, clean, data = _validate(owner=owner, data=data, amounts=amounts)
     with transaction.atomic():
         if project is None:
             project = Project(owner=owner, created_by=user)
@@ -214,7 +216,6 @@ def save_project(
                 raise TransitionNotAllowed(_("This project cannot be edited now."))
         for field in PROJECT_FIELDS:
             setattr(project, field, data.get(field, getattr(project, field, None)))
-        project.credit_code = validate_credit_code(project.credit_code)
         project.fuel_type = project.fuel_type or ""
         project.tier = result.tier
         project.tier_reason = result.reason[:400]

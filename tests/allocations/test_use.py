@@ -166,3 +166,38 @@ def test_eia_number_is_unique_and_other_district_refused(
     with pytest.raises(services.AllocationError, match="may not enter"):
         new_project(district_clerk, xuhui, eia="X-2")
     assert new_project(municipal_clerk, xuhui, eia="X-3").district == xuhui
+
+
+def test_waiting_requests_match_who_decides(
+    pudong,
+    xuhui,
+    bureau,
+    district_clerk,
+    district_approver,
+    municipal_approver,
+    municipal_clerk,
+    make_user,
+):
+    from allocations.selectors import use_requests_waiting_for
+    from ledger.models import Role
+
+    fund(pudong, "NOX", "5", user=municipal_clerk)
+    fund(bureau, "NOX", "5", user=municipal_clerk)
+    district_only = new_project(district_clerk, pudong, area="ATTAINMENT", eia="W-1", NOX="1")
+    services.request_use(
+        project=district_only, user=district_clerk, lines=[(pudong, "NOX", D("1"))]
+    )
+    mixed = new_project(district_clerk, pudong, area="ATTAINMENT", eia="W-2", NOX="2")
+    services.request_use(
+        project=mixed, user=district_clerk, lines=[(pudong, "NOX", D("1")), (bureau, "NOX", D("1"))]
+    )
+    new_project(district_clerk, pudong, area="ATTAINMENT", eia="W-3", NOX="1")  # not requested
+    xuhui_approver = make_user(Role.DISTRICT_APPROVER, xuhui)
+    assert set(use_requests_waiting_for(district_approver)) == {district_only, mixed}
+    assert set(use_requests_waiting_for(municipal_approver)) == {mixed}
+    assert not use_requests_waiting_for(xuhui_approver).exists()
+    services.approve_use(project=mixed, user=district_approver)
+    assert set(use_requests_waiting_for(district_approver)) == {district_only}
+    assert set(use_requests_waiting_for(municipal_approver)) == {mixed}
+    for project in use_requests_waiting_for(district_approver):
+        assert services.may_decide_use(district_approver, project)
