@@ -7,7 +7,16 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from ledger.models import ZERO, Entity, EntityKind, HoldStatus, Pollutant, Role, User
+from ledger.models import (
+    ZERO,
+    Entity,
+    EntityKind,
+    HoldStatus,
+    Pollutant,
+    Role,
+    User,
+    exact_amount,
+)
 from reductions.models import PlanPeriod, ProjectAmount, Status, Tier
 
 from .models import (
@@ -123,12 +132,12 @@ def progress(
                 Progress(
                     entity=entity,
                     pollutant=pollutant,
-                    key=_d(s.get("key")),
-                    package=_d(s.get("package")),
-                    micro=_d(s.get("micro")),
-                    voc_mgmt=_d(s.get("voc_mgmt")),
+                    key=exact_amount(s.get("key")),
+                    package=exact_amount(s.get("package")),
+                    micro=exact_amount(s.get("micro")),
+                    voc_mgmt=exact_amount(s.get("voc_mgmt")),
                     target=targets.get((entity.pk, pollutant)),
-                    allocated=_d(allocated.get((entity.pk, pollutant))),
+                    allocated=exact_amount(allocated.get((entity.pk, pollutant))),
                 )
             )
         for row in mine:
@@ -141,17 +150,6 @@ def progress(
                 row.met = row.met and all_met
         rows.extend(mine)
     return rows
-
-
-def _d(value) -> Decimal:
-    # SQLite returns sums of decimals as REAL; three places make them exact again.
-    if value is None:
-        return ZERO
-    return (
-        value.quantize(Decimal("0.001"))
-        if isinstance(value, Decimal)
-        else Decimal(str(value)).quantize(Decimal("0.001"))
-    )
 
 
 def use_requests_waiting_for(user: User) -> QuerySet[ConstructionProject]:

@@ -291,6 +291,22 @@ def save_construction_project(
     return project
 
 
+def _may_request_for(user: User, project: ConstructionProject) -> bool:
+    return user.pk == project.created_by_id or _may_enter_for(user, project.district)
+
+
+def may_request_use(user: User, project: ConstructionProject) -> bool:
+    """Who the request form is for: the maker, or anyone who may enter projects there."""
+    return project.status == ConstructionStatus.DRAFT and _may_request_for(user, project)
+
+
+WITHDRAWABLE = (ConstructionStatus.DRAFT, ConstructionStatus.REQUESTED)
+
+
+def may_withdraw_use(user: User, project: ConstructionProject) -> bool:
+    return user.pk == project.created_by_id and project.status in WITHDRAWABLE
+
+
 def drawable_accounts(project: ConstructionProject) -> list[Entity]:
     """Whose quota a project may draw: its district's ledger and the municipal reserve."""
     bureau = Entity.objects.filter(kind=EntityKind.BUREAU).first()
@@ -302,7 +318,7 @@ def request_use(
 ) -> ConstructionProject:
     """Hold emission × ratio on each (entity, pollutant, emission covered) line; all lines or
     none. The lines of a pollutant must cover its whole new emission."""
-    if not (user.pk == project.created_by_id or _may_enter_for(user, project.district)):
+    if not _may_request_for(user, project):
         raise AllocationError(_("You do not have permission to do this."))
     emissions = {e.pollutant: e.amount for e in project.emissions.all()}
     covered: dict[str, Decimal] = {}
@@ -448,7 +464,7 @@ def withdraw_use(*, project: ConstructionProject, user: User) -> ConstructionPro
         project = ConstructionProject.objects.select_for_update().get(pk=project.pk)
         if user.pk != project.created_by_id:
             raise AllocationError(_("Only the person who entered the project can withdraw it."))
-        if project.status not in (ConstructionStatus.DRAFT, ConstructionStatus.REQUESTED):
+        if project.status not in WITHDRAWABLE:
             raise AllocationError(_("This project can no longer be withdrawn."))
         for line in project.lines.select_related("hold"):
             ledger_services.release_hold(hold=line.hold, user=user)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from ledger import services as ledger_services
 from ledger.models import Entity, Pollutant, Role
+from ledger.views import require
 from reductions.models import PlanPeriod
 
 from . import selectors, services
@@ -23,11 +24,6 @@ from .forms import (
     UseRequestForm,
 )
 from .models import AllocationLine, AllocationRound, ConstructionProject, Target
-
-
-def require(user, perm: str, obj=None) -> None:
-    if not user.has_perm(perm, obj):
-        raise PermissionDenied(_("You do not have permission to do this."))
 
 
 def _period_and_date(request):
@@ -243,9 +239,7 @@ def construction_detail(request, pk: int):
     user = request.user
     sources = services.drawable_accounts(project)
     form = UseRequestForm(request.POST or None, project=project, sources=sources)
-    may_request = project.status == "DRAFT" and (
-        user.pk == project.created_by_id or user.has_role(Role.MUNICIPAL_CLERK)
-    )
+    may_request = services.may_request_use(user, project)
     if request.method == "POST":
         if not may_request:
             raise PermissionDenied(_("You do not have permission to do this."))
@@ -267,8 +261,7 @@ def construction_detail(request, pk: int):
             "form": form,
             "may_request": may_request,
             "may_decide": services.may_decide_use(user, project),
-            "may_withdraw": user.pk == project.created_by_id
-            and project.status in ("DRAFT", "REQUESTED"),
+            "may_withdraw": services.may_withdraw_use(user, project),
             "comment_form": CommentForm(),
         },
     )

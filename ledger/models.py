@@ -23,6 +23,15 @@ from django.utils.translation import gettext_lazy as _
 AMOUNT_DIGITS = 18
 AMOUNT_PLACES = 3
 ZERO = Decimal("0.000")
+QUANTUM = Decimal("0.001")
+
+
+def exact_amount(value) -> Decimal:
+    """A stored amount as an exact three-place Decimal. SQLite keeps decimals with REAL
+    affinity and returns sums of them as binary floats; this undoes that."""
+    if value is None:
+        return ZERO
+    return Decimal(str(value)).quantize(QUANTUM)
 
 
 def amount_field(**kwargs) -> models.DecimalField:

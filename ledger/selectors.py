@@ -32,6 +32,7 @@ from .models import (
     Pollutant,
     Transaction,
     User,
+    exact_amount,
 )
 
 AMOUNT = DecimalField(max_digits=18, decimal_places=3)
@@ -219,12 +220,8 @@ def reconcile() -> list[Mismatch]:
     )
     mismatches = []
     for account in accounts:
-        legs_total, active_held = _exact(account.legs_total), _exact(account.active_held)
+        legs_total = exact_amount(account.legs_total)
+        active_held = exact_amount(account.active_held)
         if account.balance != legs_total or account.held != active_held:
             mismatches.append(Mismatch(account, legs_total, active_held))
     return mismatches
-
-
-def _exact(value) -> Decimal:
-    """Three places, as stored: SQLite returns sums of decimals as binary floats."""
-    return Decimal(str(value)).quantize(Decimal("0.001"))

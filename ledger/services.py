@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import (
+    QUANTUM,
     ROLE_ENTITY_KINDS,
     Account,
     AdjustmentProposal,
@@ -33,9 +34,8 @@ from .models import (
     Transaction,
     TransactionKind,
     User,
+    exact_amount,
 )
-
-QUANTUM = Decimal("0.001")
 
 
 class LedgerError(Exception):
@@ -160,11 +160,6 @@ def _posted_with_keys(keys: Sequence[str]) -> dict[str, Transaction]:
     return {t.idempotency_key: t for t in Transaction.objects.filter(pk__in=ids)}
 
 
-def _as_amount(value) -> Decimal:
-    # SQLite hands decimals back as REAL; three places make them exact again.
-    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(QUANTUM)
-
-
 def _lock_positions(account_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal, bool, bool]]:
     """Lock accounts in ascending id order; return (balance, held, may_go_negative, open).
 
@@ -184,7 +179,7 @@ def _lock_positions(account_ids: Iterable[int]) -> dict[int, tuple[Decimal, Deci
     if len(rows) != len(ids):
         raise LedgerError(_("An account of this transaction does not exist."))
     return {
-        pk: (_as_amount(balance), _as_amount(held), bool(negative), bool(active))
+        pk: (exact_amount(balance), exact_amount(held), bool(negative), bool(active))
         for pk, balance, held, negative, active in rows
     }
 

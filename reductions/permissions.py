@@ -31,6 +31,17 @@ def may_edit(user, project) -> bool:
 
 
 @rules.predicate
+def may_withdraw(user, project) -> bool:
+    """The maker of the owner entity, before any review."""
+    return (
+        project is not None
+        and project.status == "SUBMITTED"
+        and user.entity_id == project.owner_id
+        and user.has_role(workflow.MAKER_ROLE.get(project.owner.kind, ""))
+    )
+
+
+@rules.predicate
 def may_review_now(user, project) -> bool:
     """The user holds the role of the waiting step, for the right entity, and is not the
     project's maker or last editor (maker–checker)."""
@@ -55,5 +66,6 @@ rules.add_perm("reductions.see_all_projects", sees_all)
 rules.add_perm("reductions.see_project", sees_all | sees_project)
 rules.add_perm("reductions.create_project", is_maker_of_kind & is_own_entity)
 rules.add_perm("reductions.edit_project", may_edit)
+rules.add_perm("reductions.withdraw_project", may_withdraw)
 rules.add_perm("reductions.review_project", may_review_now)
 rules.add_perm("reductions.revoke_certification", may_revoke)

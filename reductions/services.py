@@ -347,11 +347,7 @@ def act(
             project.status = Status.SUBMITTED
             role = workflow.MAKER_ROLE[project.owner.kind]
         elif action == workflow.WITHDRAW:
-            if (
-                project.status != Status.SUBMITTED
-                or user.entity_id != project.owner_id
-                or not user.has_role(workflow.MAKER_ROLE[project.owner.kind])
-            ):
+            if not user.has_perm("reductions.withdraw_project", project):
                 raise TransitionNotAllowed(
                     _("Only the maker can withdraw a project, and only before review.")
                 )

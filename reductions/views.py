@@ -16,15 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ledger.models import Pollutant
+from ledger.views import require
 
 from . import bundles, selectors, services, workflow
 from .forms import AMOUNT_FIELDS, AttachmentForm, ProjectFilterForm, ProjectForm, ReviewForm
 from .models import Project, ProjectAmount, Review, Status, Tier
-
-
-def require(user, perm: str, obj=None) -> None:
-    if not user.has_perm(perm, obj):
-        raise PermissionDenied(_("You do not have permission to do this."))
 
 
 def _add_errors(form, error: services.ProjectError) -> None:
@@ -159,9 +155,7 @@ def project_detail(request, pk: int):
             "step": step,
             "can_edit": user.has_perm("reductions.edit_project", project),
             "can_review": user.has_perm("reductions.review_project", project),
-            "can_withdraw": project.status == Status.SUBMITTED
-            and user.entity_id == project.owner_id
-            and user.has_role(workflow.MAKER_ROLE.get(project.owner.kind, "")),
+            "can_withdraw": user.has_perm("reductions.withdraw_project", project),
             "can_revoke": user.has_perm("reductions.revoke_certification", project),
             "review_form": ReviewForm(
                 project=project, national=bool(step and step.records_national_result)

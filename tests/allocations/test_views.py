@@ -223,3 +223,28 @@ def test_target_entered_in_admin_keeps_history(client, municipal_clerk, pudong):
         Decimal("9"),
         Decimal("10"),
     ]
+
+
+def test_request_form_follows_the_service_rule(
+    client_for, district_clerk, make_user, other_district_clerk, pudong
+):
+    from ledger.models import Role
+    from reductions.models import Industry
+
+    project = services.save_construction_project(
+        user=district_clerk,
+        data={
+            "name": "x",
+            "builder": "y",
+            "eia_number": "R-1",
+            "district": pudong,
+            "industry": Industry.objects.get(code="36"),
+            "area_status": "ATTAINMENT",
+        },
+        emissions={"NOX": Decimal("1")},
+    )
+    colleague = make_user(Role.DISTRICT_CLERK, pudong)
+    page = client_for(colleague).get(reverse("allocations:construction", args=[project.pk]))
+    assert page.context["may_request"] and not page.context["may_withdraw"]
+    assert services.may_request_use(colleague, project)
+    assert not services.may_request_use(other_district_clerk, project)
