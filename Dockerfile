@@ -1,3 +1,9 @@
+# Front-end libraries from package-lock.json (the pages' own copy; never a CDN).
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -10,11 +16,14 @@ COPY ledger ./ledger
 COPY reductions ./reductions
 COPY allocations ./allocations
 RUN pip install --no-cache-dir -e .
+# .dockerignore keeps .venv, .git, databases, .env, media and test artefacts out.
 COPY . .
-RUN python manage.py compilemessages --ignore .venv \
-    && QUOTA_LEDGER_MODE=production SECRET_KEY=build-only ALLOWED_HOSTS=build \
+COPY --from=assets /assets/node_modules ./node_modules
+RUN bin/vendor-assets && python manage.py compilemessages --ignore .venv \
+    && QUOTA_LEDGER_MODE=production SECRET_KEY=build-only-not-used-at-run-time ALLOWED_HOSTS=build \
        python manage.py collectstatic --noinput
 RUN useradd --create-home app && mkdir -p /app/media && chown app /app/media
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "quota_ledger.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Exec form, so gunicorn is PID 1 and receives the stop signal; settings in gunicorn.conf.py.
+CMD ["gunicorn", "quota_ledger.wsgi:application"]

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format bench install migrate demo messages clean worker
+.PHONY: run test lint format bench install migrate demo messages clean worker soak
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || "$$(bin/find-python)" -m venv $(VENV)
@@ -13,7 +13,19 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end libraries (package-lock.json) from the npm registry; `npm ci` empties
+# node_modules first, so the stamp inside it marks one install of this lockfile.
+NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel error
+	touch $(NODE_STAMP)
+
+# Translations are compiled from the .po on every install; the .mo is not kept in git.
+# Vendor browser builds are copied into static/vendor/ (not in git) for whitenoise.
+install: $(STAMP) $(NODE_STAMP)
+	bin/compile-translations
+	bin/vendor-assets
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -28,8 +40,15 @@ run: demo
 	bin/serve
 
 test: install
-	$(PY) manage.py compilemessages --ignore '.venv' --verbosity 0 || true
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# More seeds of the whole-system simulation than CI runs (PostgreSQL: set DATABASE_URL).
+# SEEDS=N seeds of OPS operations on THREADS threads; SIM_SEED=… replays one.
+SEEDS ?= 20
+OPS ?= 2000
+THREADS ?= 4
+soak: install
+	SIM_SEEDS=$(SEEDS) SIM_OPS=$(OPS) SIM_THREADS=$(THREADS) $(PY) -m pytest tests/simulation -q -p no:randomly
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -47,4 +66,4 @@ messages: install
 	$(PY) manage.py compilemessages --ignore '.venv'
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3
+	rm -rf $(VENV) node_modules static/vendor staticfiles db.sqlite3 test-artifacts

@@ -10,8 +10,11 @@ from .models import (
     AllocationPolicy,
     AllocationRound,
     ConstructionProject,
+    HoldPolicy,
     ReplacementRatio,
+    ReserveIntake,
     Target,
+    TradeRecord,
 )
 
 
@@ -79,7 +82,38 @@ class AllocationRoundAdmin(ReadOnlyAdmin):
     list_select_related = ["plan_period", "created_by", "decided_by"]
 
 
+@admin.register(HoldPolicy)
+class HoldPolicyAdmin(admin.ModelAdmin):
+    """The hold lifetime is the bureau's setting; the seeded 90-day row says it is a default."""
+
+    list_display = ["effective_from", "lifetime_days", "is_default", "note"]
+
+
 @admin.register(ConstructionProject)
 class ConstructionProjectAdmin(ReadOnlyAdmin):
-    list_display = ["id", "name", "eia_number", "district", "status"]
-    list_select_related = ["district"]
+    list_display = ["id", "name", "eia_number", "owner", "status", "expires_at"]
+    list_filter = ["status"]
+    list_select_related = ["owner"]
+
+
+@admin.register(TradeRecord)
+class TradeRecordAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "entity",
+        "direction",
+        "certificate_number",
+        "pollutant",
+        "amount",
+        "trade_date",
+        "status",
+    ]
+    list_filter = ["status", "direction", "pollutant"]
+    list_select_related = ["entity"]
+    search_fields = ["certificate_number", "counterparty"]
+
+
+@admin.register(ReserveIntake)
+class ReserveIntakeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "source", "pollutant", "amount", "intake_date", "status"]
+    list_filter = ["status", "source", "pollutant"]

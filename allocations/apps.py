@@ -7,4 +7,4 @@ class AllocationsConfig(AppConfig):
     verbose_name = _("Allocations")
 
     def ready(self) -> None:
-        from . import permissions  # noqa: F401  registers the rules predicates
+        from . import corrections, permissions  # noqa: F401  register rules and corrections

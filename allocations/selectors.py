@@ -1,14 +1,18 @@
 """Progress towards five-year targets and what is due (DESIGN.md §5), from DB aggregates."""
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Case, F, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
+from ledger.errors import DomainError
 from ledger.models import (
     ZERO,
+    Account,
     Entity,
     EntityKind,
     HoldStatus,
@@ -20,19 +24,37 @@ from ledger.models import (
 from reductions.models import PlanPeriod, ProjectAmount, Status, Tier
 
 from .models import (
+    MAKER_ACTIONS,
     AllocationLine,
     AllocationPolicy,
+    AllocationRound,
     ConstructionProject,
     ConstructionStatus,
+    HoldPolicy,
+    LineKind,
+    RecordStatus,
+    ReserveIntake,
+    ReserveSource,
     RoundStatus,
     Target,
+    TradeRecord,
 )
 
 OWNER_KINDS = (EntityKind.DISTRICT, EntityKind.COMMITTEE, EntityKind.ENTERPRISE)
 
 
+class NoPolicy(DomainError):
+    """No allocation policy is in force on the date asked (before the first plan period)."""
+
+    code = "no_policy_in_force"
+    kind = "invalid"
+
+
 @dataclass
 class Progress:
+    """One entity × pollutant. ``allocated`` is the net of allocations and recoveries of
+    approved rounds; ``available`` (balance − held) is read only where something is owed."""
+
     entity: Entity
     pollutant: str
     key: Decimal
@@ -42,6 +64,7 @@ class Progress:
     target: Decimal | None
     allocated: Decimal
     met: bool = False
+    available: Decimal = ZERO
 
     @property
     def symbol(self) -> str:
@@ -61,15 +84,53 @@ class Progress:
     def give(self) -> Decimal:
         return max(ZERO, self.due - self.allocated)
 
+    @property
+    def owed(self) -> Decimal:
+        """Allocated beyond what is due (after a revoked certification): to be recovered."""
+        return max(ZERO, self.allocated - self.due)
+
+    @property
+    def recover(self) -> Decimal:
+        """What a round drafted now would recover: the owed amount, up to what is available."""
+        return min(self.owed, max(ZERO, self.available))
+
+
+def first_plan_day() -> datetime.date | None:
+    first = PlanPeriod.objects.order_by("start_year").values_list("start_year", flat=True).first()
+    return datetime.date(first, 1, 1) if first else None
+
 
 def policy_in_force(on: datetime.date) -> AllocationPolicy:
     policy = AllocationPolicy.objects.filter(effective_from__lte=on).first()
     if policy is None:
-        raise AllocationPolicy.DoesNotExist(f"no allocation policy in force on {on}")
+        earliest = AllocationPolicy.objects.order_by("effective_from").first()
+        raise NoPolicy(
+            _(
+                "No allocation rule is in force on %(date)s: the first plan period and its "
+                "allocation rules start on %(start)s. Choose a later date."
+            )
+            % {
+                "date": on.isoformat(),
+                "start": (earliest.effective_from.isoformat() if earliest else "—"),
+            }
+        )
     return policy
 
 
-def _certified_sums(period: PlanPeriod, as_of: datetime.date) -> dict[tuple[int, str], dict]:
+def hold_policy_in_force(on: datetime.date) -> HoldPolicy:
+    policy = HoldPolicy.objects.filter(effective_from__lte=on).first()
+    if policy is None:
+        raise NoPolicy(
+            _("No hold lifetime is set for %(date)s; the bureau sets it in the administration.")
+            % {"date": on.isoformat()},
+            code="no_hold_policy",
+        )
+    return policy
+
+
+def _certified_sums(
+    period: PlanPeriod, as_of: datetime.date, exclude_projects: Iterable[int] = ()
+) -> dict[tuple[int, str], dict]:
     """Certified reductions per (owner, pollutant) and tier, as of a date: one query.
     KEY counts from the Ministry's certification date, the others from certification."""
     certified_by = Q(project__certified_at__date__lte=as_of)
@@ -79,6 +140,7 @@ def _certified_sums(period: PlanPeriod, as_of: datetime.date) -> dict[tuple[int,
             project__status=Status.CERTIFIED,
             certified__isnull=False,
         )
+        .exclude(project__in=list(exclude_projects))
         .filter(
             Q(project__tier=Tier.KEY, project__national_date__lte=as_of)
             | (~Q(project__tier=Tier.KEY) & certified_by)
@@ -95,13 +157,34 @@ def _certified_sums(period: PlanPeriod, as_of: datetime.date) -> dict[tuple[int,
 
 
 def _allocated(period: PlanPeriod) -> dict[tuple[int, str], Decimal]:
-    """What approved rounds of the period gave each entity, per pollutant: one query."""
+    """What approved rounds of the period gave each entity, net of what they recovered, per
+    pollutant: one query. A revoked round counts for nothing (its postings were reversed)."""
+    amount = Coalesce("adjusted", "proposed")
     rows = (
         AllocationLine.objects.filter(round__plan_period=period, round__status=RoundStatus.APPROVED)
         .values("entity", "pollutant")
-        .annotate(total=Sum(Coalesce("adjusted", "proposed")))
+        .annotate(
+            total=Sum(
+                Case(When(kind=LineKind.RECOVERY, then=-amount), default=amount),
+                output_field=AllocationLine._meta.get_field("proposed"),
+            )
+        )
     )
     return {(r["entity"], r["pollutant"]): r["total"] for r in rows}
+
+
+def _available(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], Decimal]:
+    """Balance − held of the entity accounts of these (entity, pollutant) pairs: one query."""
+    if not pairs:
+        return {}
+    rows = Account.objects.filter(entity_id__in={e for e, _p in pairs}).values_list(
+        "entity_id", "pollutant", "balance", "held"
+    )
+    return {
+        (e, p): exact_amount(balance) - exact_amount(held)
+        for e, p, balance, held in rows
+        if (e, p) in pairs
+    }
 
 
 def progress(
@@ -110,15 +193,18 @@ def progress(
     as_of: datetime.date,
     policy: AllocationPolicy | None = None,
     entities=None,
+    exclude_projects: Iterable[int] = (),
 ) -> list[Progress]:
-    """One row per entity × pollutant: certified reductions, target, met, allocated, due.
-    Four queries whatever the number of projects."""
+    """One row per entity × pollutant: certified reductions, target, met, allocated (net),
+    due, and what is owed. A bounded number of queries whatever the number of projects
+    (one more, for the accounts, only when something is owed). ``exclude_projects`` shows
+    the effect of revoking those projects' certifications."""
     policy = policy or policy_in_force(as_of)
     if entities is None:
         entities = Entity.objects.filter(kind__in=OWNER_KINDS, is_active=True).order_by(
             "kind", "code"
         )
-    sums = _certified_sums(period, as_of)
+    sums = _certified_sums(period, as_of, exclude_projects)
     targets = {
         (t.entity_id, t.pollutant): t.amount for t in Target.objects.filter(plan_period=period)
     }
@@ -149,12 +235,22 @@ def progress(
             for row in mine:
                 row.met = row.met and all_met
         rows.extend(mine)
+    available = _available({(r.entity.pk, r.pollutant) for r in rows if r.owed > 0})
+    for row in rows:
+        row.available = available.get((row.entity.pk, row.pollutant), ZERO)
     return rows
+
+
+def round_makers(round_: AllocationRound) -> set[int]:
+    """Everyone who drafted, lowered a line of or submitted the round: never its approver."""
+    steps = set(round_.steps.filter(action__in=MAKER_ACTIONS).values_list("actor_id", flat=True))
+    return steps | {round_.created_by_id} | ({round_.submitted_by_id} - {None})
 
 
 def use_requests_waiting_for(user: User) -> QuerySet[ConstructionProject]:
     """Requests with an open line this user decides (the holding entity's approver, the
-    municipal approver for the reserve); never the maker's own. One query."""
+    municipal approver for the reserve and enterprises); never the maker's or requester's
+    own. One query."""
     mine = Q(pk__in=[])
     if user.has_role(Role.MUNICIPAL_APPROVER):
         mine |= Q(lines__account__entity__kind__in=[EntityKind.BUREAU, EntityKind.ENTERPRISE])
@@ -162,7 +258,83 @@ def use_requests_waiting_for(user: User) -> QuerySet[ConstructionProject]:
         mine |= Q(lines__account__entity_id=user.entity_id)
     return (
         ConstructionProject.objects.filter(status=ConstructionStatus.REQUESTED)
-        .filter(mine & Q(lines__hold__status=HoldStatus.ACTIVE))
+        .filter(
+            mine
+            & Q(lines__hold__status=HoldStatus.ACTIVE)
+            & Q(lines__approved_by__isnull=True)
+            & Q(lines__attempt=F("attempt"))
+        )
         .exclude(created_by=user)
+        .exclude(requested_by=user)
         .distinct()
     )
+
+
+# --- Who sees which records (DESIGN.md §7) ------------------------------------------------
+
+
+def _own_entity_only(user: User, queryset: QuerySet, field: str) -> QuerySet:
+    """Everything for municipal roles and auditors; the user's own entity's rows for other
+    business roles; nothing for a user without a business role."""
+    if user.has_perm("allocations.see_all_records"):
+        return queryset
+    if user.entity_id and user.has_perm("allocations.see_own_records"):
+        return queryset.filter(**{field: user.entity_id})
+    return queryset.none()
+
+
+def visible_construction_projects(user: User) -> QuerySet[ConstructionProject]:
+    return _own_entity_only(
+        user,
+        ConstructionProject.objects.select_related("owner", "industry", "created_by"),
+        "owner_id",
+    )
+
+
+def visible_trade_records(user: User) -> QuerySet[TradeRecord]:
+    return _own_entity_only(
+        user,
+        TradeRecord.objects.select_related("entity", "proposed_by", "decided_by"),
+        "entity_id",
+    )
+
+
+def trade_records_waiting_for(user: User) -> QuerySet[TradeRecord]:
+    """Records this user may confirm: the municipal approver's, never the recorder's own."""
+    if not user.has_role(Role.MUNICIPAL_APPROVER):
+        return TradeRecord.objects.none()
+    return (
+        visible_trade_records(user).filter(status=RecordStatus.PROPOSED).exclude(proposed_by=user)
+    )
+
+
+def visible_reserve_intakes(user: User) -> QuerySet[ReserveIntake]:
+    if not user.has_perm("allocations.see_reserve"):
+        return ReserveIntake.objects.none()
+    return ReserveIntake.objects.select_related("proposed_by", "decided_by")
+
+
+@dataclass(frozen=True)
+class SourceTotals:
+    source: str
+    label: str
+    amounts: list[Decimal]  # per pollutant, in Pollutant order
+
+
+def reserve_intake_by_source() -> list[SourceTotals]:
+    """Confirmed intake of the municipal reserve per source and pollutant (reversed intakes
+    no longer count): one query."""
+    rows = (
+        ReserveIntake.objects.filter(status=RecordStatus.CONFIRMED)
+        .values("source", "pollutant")
+        .annotate(total=Sum("amount"))
+    )
+    totals = {(r["source"], r["pollutant"]): exact_amount(r["total"]) for r in rows}
+    return [
+        SourceTotals(
+            source=source.value,
+            label=source.label,
+            amounts=[totals.get((source.value, p), ZERO) for p in Pollutant.values],
+        )
+        for source in ReserveSource
+    ]

@@ -76,6 +76,7 @@ def prepare():
                         completion_date=datetime.date(2024, 6, 30),
                         tier="KEY" if key else "PACKAGE",
                         tier_reason="bench",
+                        accounting_method="NATIONAL_KEY" if key else "NATIONAL_PACKAGE",
                         status="CERTIFIED",
                         created_by=clerk,
                         last_edited_by=clerk,
@@ -147,8 +148,13 @@ def main() -> None:
             return cursor.fetchall()
 
     # A fresh start every run: revoke what an earlier run approved, drop open drafts.
+    from ledger import services as ledger_services
+
     for old in AllocationRound.objects.filter(plan_period=period, status=RoundStatus.APPROVED):
-        services.revoke_round(round_=old, user=approver, reason="bench rerun")
+        correction = ledger_services.propose_correction(
+            action="revoke_round", record=old, reason="bench rerun", user=clerk
+        )
+        ledger_services.approve_correction(correction=correction, user=approver)
     AllocationRound.objects.filter(plan_period=period, status__in=["DRAFT", "SUBMITTED"]).delete()
 
     bare_time, rows = best(bare)

@@ -6,6 +6,7 @@ from import_export.admin import ImportExportModelAdmin
 from .models import (
     Account,
     AdjustmentProposal,
+    Correction,
     Entity,
     Entry,
     Hold,
@@ -90,3 +91,10 @@ class HoldAdmin(ReadOnlyAdmin):
 class AdjustmentProposalAdmin(ReadOnlyAdmin):
     list_display = ["id", "account", "amount", "status", "proposed_by", "decided_by"]
     list_select_related = ["account__entity", "proposed_by", "decided_by"]
+
+
+@admin.register(Correction)
+class CorrectionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "action", "reference_text", "status", "proposed_by", "decided_by"]
+    list_filter = ["status", "action"]
+    list_select_related = ["proposed_by", "decided_by"]

@@ -7,4 +7,5 @@ class LedgerConfig(AppConfig):
     verbose_name = _("Ledger")
 
     def ready(self) -> None:
-        from . import permissions  # noqa: F401  registers the rules predicates
+        # Registers the rules predicates; connects the idle-session clock to login.
+        from . import permissions, web_access  # noqa: F401

@@ -1,7 +1,9 @@
 """Demo users, one per role, for `make run`. Passwords are documented in README."""
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from .models import Entity, Role, User
 from .services import set_roles
@@ -29,12 +31,29 @@ DEMO_USERS = [
 ]
 
 
+class DemoRefused(Exception):
+    """Demo data was asked for in production mode."""
+
+
 def load_reference_data() -> None:
     call_command("loaddata", *REFERENCE_FIXTURES, verbosity=0)
+    # Default policy rows of the higher apps, added only where missing (the ledger imports
+    # no other app).
+    for path in settings.QUOTA_REFERENCE_LOADERS:
+        import_string(path)()
 
 
 @transaction.atomic
 def load_demo_data() -> list[User]:
+    if settings.PRODUCTION:
+        # The demo users share a password printed in the README; on a server they would be
+        # open doors, and their records would mix with real ones.
+        raise DemoRefused(
+            "load_demo is refused in production mode (QUOTA_LEDGER_MODE=production): it "
+            "creates demo users with a published password. Load reference data with "
+            "`manage.py load_reference` and create the first administrator with "
+            "`manage.py createsuperuser`."
+        )
     load_reference_data()
     call_command("loaddata", *DEMO_FIXTURES, verbosity=0)
     users = []
@@ -57,50 +76,4 @@ def load_demo_data() -> list[User]:
     if created:
         admin.set_password(DEMO_PASSWORD)
         admin.save()
-    _demo_postings(users)
     return users
-
-
-def _demo_postings(users: list[User]) -> None:
-    """A little ledger activity so the pages have something to show. Idempotent keys make
-    a second `make run` post nothing more."""
-    import datetime
-    from decimal import Decimal
-
-    from .services import acquire_from_exchange, credit_entity, entity_account, place_hold
-
-    clerk = next(u for u in users if u.username == "municipal_clerk")
-    pudong = Entity.objects.get(code="310115")
-    enterprise = Entity.objects.get(code="DEMO-E01")
-    for pollutant, amount in [
-        ("NOX", "12.500"),
-        ("VOCS", "8.200"),
-        ("COD", "20.000"),
-        ("NH3N", "2.150"),
-    ]:
-        credit_entity(
-            kind="ALLOCATION",
-            source="ALLOCATION_POOL",
-            entity=pudong,
-            pollutant=pollutant,
-            amount=Decimal(amount),
-            idempotency_key=f"demo:allocation:{pudong.code}:{pollutant}",
-            user=clerk,
-            reference_text="演示：十四五第1批分配",
-            effective_date=datetime.date(2026, 3, 31),
-        )
-    acquire_from_exchange(
-        entity=enterprise,
-        pollutant="VOCS",
-        amount="3.000",
-        certificate_number="DEMO-SHEX-2026-001",
-        user=clerk,
-        effective_date=datetime.date(2026, 6, 15),
-    )
-    place_hold(
-        account=entity_account(pudong, "NOX"),
-        amount="1.800",
-        user=clerk,
-        reason="演示：某建设项目新增排放量预占",
-        idempotency_key="demo:hold:pudong:nox",
-    )

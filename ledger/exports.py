@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
@@ -17,6 +18,7 @@ from openpyxl import Workbook
 
 from . import selectors
 from .models import Account, Entity, ExportStatus, Pollutant, StatementExport, TransactionKind
+from .workbooks import append_row
 
 PROGRESS_EVERY = 2000
 logger = logging.getLogger(__name__)
@@ -72,16 +74,19 @@ def write_statement(
             sheet.column_dimensions["A"].width = 12
             sheet.column_dimensions["C"].width = 16
             sheet.column_dimensions["D"].width = 28
-            sheet.append([_("Pollutant total-quantity indicator ledger") + f" — {pollutant.label}"])
-            sheet.append([_("Entity"), entity.name_zh, entity.code])
-            sheet.append([_("Period"), period])
-            sheet.append([_("Opening balance (t)"), opening])
-            sheet.append(header)
+            append_row(
+                sheet, [_("Pollutant total-quantity indicator ledger") + f" — {pollutant.label}"]
+            )
+            append_row(sheet, [_("Entity"), entity.name_zh, entity.code])
+            append_row(sheet, [_("Period"), period])
+            append_row(sheet, [_("Opening balance (t)"), opening])
+            append_row(sheet, header)
             closing = opening
             for row in rows:
                 credit = row.amount if row.amount > 0 else None
                 debit = -row.amount if row.amount < 0 else None
-                sheet.append(
+                append_row(
+                    sheet,
                     [
                         row.date,
                         row.transaction_id,
@@ -91,16 +96,25 @@ def write_statement(
                         debit,
                         row.running,
                         row.held,
-                    ]
+                    ],
                 )
                 closing = row.running
                 done += 1
                 if done % PROGRESS_EVERY == 0:
                     progress(done, total)
-            sheet.append([_("Closing balance (t)"), closing])
+            append_row(sheet, [_("Closing balance (t)"), closing])
         workbook.save(path)
     progress(done, total)
     return done
+
+
+def statement_filename(job: StatementExport) -> str:
+    with translation.override("zh-hans"):
+        return _("Quota ledger %(entity)s %(date)s-%(number)s.xlsx") % {
+            "entity": job.entity.name_zh,
+            "date": f"{timezone.localdate():%Y%m%d}",
+            "number": job.pk,
+        }
 
 
 def run_statement_export(export_id: int) -> None:
@@ -121,11 +135,15 @@ def run_statement_export(export_id: int) -> None:
                 path=path,
                 progress=progress,
             )
-            name = f"statement-{job.entity.code}-{timezone.localdate():%Y%m%d}-{job.pk}.xlsx"
             with path.open("rb") as handle, transaction.atomic():
-                job.file.save(name, File(handle), save=False)
+                # Stored under a random name (the model's upload_to); the row keeps the
+                # name the download gets.
+                job.file.save("statement.xlsx", File(handle), save=False)
                 StatementExport.objects.filter(pk=job.pk).update(
-                    file=job.file.name, status=ExportStatus.DONE
+                    file=job.file.name,
+                    filename=statement_filename(job),
+                    status=ExportStatus.DONE,
+                    finished_at=timezone.now(),
                 )
     except Exception as error:
         # The job row tells the user it failed; the log keeps the traceback.
@@ -133,3 +151,41 @@ def run_statement_export(export_id: int) -> None:
         StatementExport.objects.filter(pk=job.pk).update(
             status=ExportStatus.FAILED, error=str(error)[:2000]
         )
+
+
+def expire_exports(*, now: datetime.datetime | None = None) -> int:
+    """Delete the files of statements finished more than ``EXPORT_RETENTION_DAYS`` ago; each
+    job row stays and says EXPIRED. Returns how many expired.
+
+    The row changes first and the file goes after the commit: a failure in between leaves a
+    file no one can download (and the next run does not see it again), never a job that
+    offers a download whose file is gone.
+    """
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    expired = 0
+    due = StatementExport.objects.filter(status=ExportStatus.DONE, finished_at__lt=cutoff)
+    for pk in due.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            job = (
+                StatementExport.objects.select_for_update()
+                .filter(pk=pk, status=ExportStatus.DONE)
+                .first()
+            )
+            if job is None:
+                continue
+            name, storage = job.file.name, job.file.storage
+            StatementExport.objects.filter(pk=pk).update(
+                status=ExportStatus.EXPIRED, file="", expired_at=timezone.now()
+            )
+            transaction.on_commit(lambda name=name, storage=storage: _delete(storage, name))
+        expired += 1
+    return expired
+
+
+def _delete(storage, name: str) -> None:
+    if not name:
+        return
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.exception("could not delete expired export file %s", name)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Entity, Pollutant
+from .widgets import ISODateInput
 
 
 class AmountField(forms.DecimalField):
@@ -15,12 +16,8 @@ class AmountField(forms.DecimalField):
 
 
 class StatementFilterForm(forms.Form):
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=ISODateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=ISODateInput())
 
     def clean(self):
         data = super().clean()
@@ -32,48 +29,6 @@ class StatementFilterForm(forms.Form):
 
 def entity_choices():
     return Entity.objects.filter(is_active=True).order_by("kind", "code")
-
-
-class AcquireForm(forms.Form):
-    entity = forms.ModelChoiceField(label=_("Buying entity"), queryset=Entity.objects.none())
-    pollutant = forms.ChoiceField(label=_("Pollutant"), choices=Pollutant.choices)
-    amount = AmountField(min_value=0.001)
-    certificate_number = forms.CharField(label=_("Trade certificate number"), max_length=100)
-    effective_date = forms.DateField(
-        label=_("Trade date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    memo = forms.CharField(
-        label=_("Memo"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["entity"].queryset = entity_choices()
-
-
-class TransferForm(forms.Form):
-    seller = forms.ModelChoiceField(label=_("Selling entity"), queryset=Entity.objects.none())
-    buyer = forms.ModelChoiceField(label=_("Buying entity"), queryset=Entity.objects.none())
-    pollutant = forms.ChoiceField(label=_("Pollutant"), choices=Pollutant.choices)
-    amount = AmountField(min_value=0.001)
-    contract_number = forms.CharField(label=_("Trade contract number"), max_length=100)
-    effective_date = forms.DateField(
-        label=_("Trade date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    memo = forms.CharField(
-        label=_("Memo"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["seller"].queryset = entity_choices()
-        self.fields["buyer"].queryset = entity_choices()
-
-    def clean(self):
-        data = super().clean()
-        if data.get("seller") and data.get("seller") == data.get("buyer"):
-            raise forms.ValidationError(_("Seller and buyer must be different entities."))
-        return data
 
 
 class AdjustmentForm(forms.Form):

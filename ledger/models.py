@@ -10,15 +10,17 @@ generic reference (content type + id) plus a display text, so higher apps can re
 from decimal import Decimal
 from functools import cached_property
 
-import pgtrigger
+import rules
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, _user_has_perm
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from .files import RandomName
 
 AMOUNT_DIGITS = 18
 AMOUNT_PLACES = 3
@@ -174,6 +176,14 @@ class User(AbstractUser):
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
+    def has_perm(self, perm: str, obj=None) -> bool:
+        """Business permissions (the django-rules ones) follow roles only: a superuser without
+        business roles administers reference data in the admin and takes no business action.
+        Django's model permissions (the admin's) stay as Django grants them."""
+        if self.is_active and self.is_superuser and not rules.perm_exists(perm):
+            return True
+        return _user_has_perm(self, perm, obj)
+
     def role_labels(self) -> list[str]:
         return [str(Role(r).label) for r in sorted(self.roles)]
 
@@ -212,6 +222,7 @@ class SystemAccountKind(models.TextChoices):
     CERTIFIED = "CERTIFIED", _("Issuance: certified reductions")
     ALLOCATION_POOL = "ALLOCATION_POOL", _("Issuance: national allocation pool")
     TRADING = "TRADING", _("Trading counterpart")
+    RESERVE_SOURCE = "RESERVE_SOURCE", _("Issuance: reserve intake")
     CONSUMPTION = "CONSUMPTION", _("Consumption sink")
     ADJUSTMENT = "ADJUSTMENT", _("Adjustments")
 
@@ -220,8 +231,8 @@ class Account(models.Model):
     """A quota account: (entity, pollutant), or a system account (kind, pollutant).
 
     ``balance`` always equals the sum of the account's legs and ``held`` the sum of its active
-    holds; the posting service keeps both, and on PostgreSQL triggers refuse any commit in
-    which they disagree. Available quota is ``balance - held``.
+    holds; the posting service keeps both, and on PostgreSQL triggers (``ledger/integrity.py``)
+    refuse any commit in which they disagree. Available quota is ``balance - held``.
     """
 
     entity = models.ForeignKey(
@@ -272,37 +283,6 @@ class Account(models.Model):
                 name="one_system_account_per_kind_pollutant",
             ),
         ]
-        triggers = [
-            # Stored balance = the last leg's running balance (= the sum of all legs), checked
-            # at commit so the service may write legs and balances in any order.
-            pgtrigger.Trigger(
-                name="account_balance_matches_legs",
-                operation=pgtrigger.Insert | pgtrigger.Update,
-                when=pgtrigger.After,
-                timing=pgtrigger.Deferred,
-                func="""
-                DECLARE stored record; last_balance numeric; active_held numeric;
-                BEGIN
-                  -- Deferred: NEW is the row as it was at the event; check the row as it is now.
-                  SELECT balance, held INTO stored FROM ledger_account WHERE id = NEW.id;
-                  SELECT e.balance_after INTO last_balance FROM ledger_entry e
-                   WHERE e.account_id = NEW.id ORDER BY e.id DESC LIMIT 1;
-                  IF stored.balance <> COALESCE(last_balance, 0) THEN
-                    RAISE EXCEPTION 'ledger: account % balance % differs from its legs (%)',
-                      NEW.id, stored.balance, COALESCE(last_balance, 0)
-                      USING ERRCODE = 'check_violation';
-                  END IF;
-                  SELECT COALESCE(SUM(h.amount), 0) INTO active_held FROM ledger_hold h
-                   WHERE h.account_id = NEW.id AND h.status = 'ACTIVE';
-                  IF stored.held <> active_held THEN
-                    RAISE EXCEPTION 'ledger: account % held % differs from its active holds (%)',
-                      NEW.id, stored.held, active_held USING ERRCODE = 'check_violation';
-                  END IF;
-                  RETURN NULL;
-                END;
-                """,
-            ),
-        ]
 
     def __str__(self) -> str:
         owner = self.entity.name if self.entity_id else self.get_system_kind_display()
@@ -319,35 +299,23 @@ class Account(models.Model):
 
 class TransactionKind(models.TextChoices):
     ALLOCATION = "ALLOCATION", _("Allocation")
+    RECOVERY = "RECOVERY", _("Recovery")
     MICRO_CREDIT = "MICRO_CREDIT", _("Micro reduction credit")
     VOC_MGMT_CREDIT = "VOC_MGMT_CREDIT", _("VOCs management reduction credit")
     TRADE_IN = "TRADE_IN", _("Trade in")
     TRADE_OUT = "TRADE_OUT", _("Trade out")
+    RESERVE_INTAKE = "RESERVE_INTAKE", _("Reserve intake")
     USE = "USE", _("Use")
     ADJUSTMENT = "ADJUSTMENT", _("Adjustment")
     REVERSAL = "REVERSAL", _("Reversal")
 
 
-_LEGS_BALANCED_SQL = """
-DECLARE leg_count integer;
-BEGIN
-  SELECT count(*) INTO leg_count FROM ledger_entry WHERE transaction_id = {txn};
-  IF leg_count < 2 THEN
-    RAISE EXCEPTION 'ledger: transaction % has % leg(s); at least two are required',
-      {txn}, leg_count USING ERRCODE = 'check_violation';
-  END IF;
-  IF EXISTS (SELECT 1 FROM ledger_entry WHERE transaction_id = {txn}
-             GROUP BY pollutant HAVING SUM(amount) <> 0) THEN
-    RAISE EXCEPTION 'ledger: legs of transaction % do not sum to zero per pollutant', {txn}
-      USING ERRCODE = 'check_violation';
-  END IF;
-  RETURN NULL;
-END;
-"""
-
-
 class Transaction(models.Model):
-    """An immutable posting with two or more legs that sum to zero per pollutant."""
+    """An immutable posting with two or more legs that sum to zero per pollutant.
+
+    On PostgreSQL the database refuses any UPDATE, DELETE or TRUNCATE, an unbalanced
+    transaction, and a reversal without an approver (``ledger/integrity.py``); its place in
+    commit order is its ``commit.seq``."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=TransactionKind.choices)
     effective_date = models.DateField(_("effective date"), db_index=True)
@@ -406,32 +374,6 @@ class Transaction(models.Model):
                 name="adjustment_is_approved",
             ),
         ]
-        triggers = [
-            pgtrigger.Protect(
-                name="transaction_append_only", operation=pgtrigger.Update | pgtrigger.Delete
-            ),
-            pgtrigger.Trigger(
-                name="transaction_has_balanced_legs",
-                operation=pgtrigger.Insert,
-                when=pgtrigger.After,
-                timing=pgtrigger.Deferred,
-                func=_LEGS_BALANCED_SQL.format(txn="NEW.id"),
-            ),
-            pgtrigger.Trigger(
-                name="reversal_of_reversal_refused",
-                operation=pgtrigger.Insert,
-                when=pgtrigger.Before,
-                condition=pgtrigger.Q(new__reverses__isnull=False),
-                func="""
-                IF (SELECT kind FROM ledger_transaction WHERE id = NEW.reverses_id) = 'REVERSAL'
-                THEN
-                  RAISE EXCEPTION 'ledger: a reversal cannot itself be reversed'
-                    USING ERRCODE = 'check_violation';
-                END IF;
-                RETURN NEW;
-                """,
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()}"
@@ -441,7 +383,9 @@ class Entry(models.Model):
     """One leg of a transaction (分录). ``amount`` is signed: credit +, debit −.
 
     ``balance_after`` is the account's running balance after this leg in posting order; it
-    makes "stored balance = sum of legs" checkable in O(log n) per posting.
+    makes "stored balance = sum of legs" checkable in O(log n) per posting. ``hash`` chains
+    the leg to the previous leg of its account (``ledger.integrity.leg_hash``), so any change
+    to posted history shows when the chains are recomputed (``manage.py verify_ledger``).
     """
 
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
@@ -450,6 +394,7 @@ class Entry(models.Model):
     amount = amount_field(verbose_name=_("amount"))
     balance_after = amount_field(verbose_name=_("balance after"))
     effective_date = models.DateField(_("effective date"))
+    hash = models.CharField(_("hash"), max_length=64, db_default="", editable=False)
 
     class Meta:
         verbose_name = _("entry")
@@ -467,61 +412,6 @@ class Entry(models.Model):
                 fields=["transaction", "account"], name="one_leg_per_account_per_transaction"
             ),
         ]
-        triggers = [
-            pgtrigger.Protect(
-                name="entry_append_only", operation=pgtrigger.Update | pgtrigger.Delete
-            ),
-            pgtrigger.Trigger(
-                name="entry_running_balance",
-                operation=pgtrigger.Insert,
-                when=pgtrigger.Before,
-                func="""
-                DECLARE prev numeric; acct_pollutant varchar;
-                BEGIN
-                  SELECT pollutant INTO acct_pollutant FROM ledger_account
-                   WHERE id = NEW.account_id;
-                  IF acct_pollutant <> NEW.pollutant THEN
-                    RAISE EXCEPTION 'ledger: leg pollutant % does not match account %',
-                      NEW.pollutant, NEW.account_id USING ERRCODE = 'check_violation';
-                  END IF;
-                  SELECT e.balance_after INTO prev FROM ledger_entry e
-                   WHERE e.account_id = NEW.account_id ORDER BY e.id DESC LIMIT 1;
-                  IF NEW.balance_after <> COALESCE(prev, 0) + NEW.amount THEN
-                    RAISE EXCEPTION 'ledger: running balance of account % is %, expected %',
-                      NEW.account_id, NEW.balance_after, COALESCE(prev, 0) + NEW.amount
-                      USING ERRCODE = 'check_violation';
-                  END IF;
-                  RETURN NEW;
-                END;
-                """,
-            ),
-            pgtrigger.Trigger(
-                name="entry_transaction_balanced",
-                operation=pgtrigger.Insert,
-                when=pgtrigger.After,
-                timing=pgtrigger.Deferred,
-                func=_LEGS_BALANCED_SQL.format(txn="NEW.transaction_id"),
-            ),
-            pgtrigger.Trigger(
-                name="entry_account_balance_matches",
-                operation=pgtrigger.Insert,
-                when=pgtrigger.After,
-                timing=pgtrigger.Deferred,
-                func="""
-                DECLARE stored numeric; last_balance numeric;
-                BEGIN
-                  SELECT balance INTO stored FROM ledger_account WHERE id = NEW.account_id;
-                  SELECT e.balance_after INTO last_balance FROM ledger_entry e
-                   WHERE e.account_id = NEW.account_id ORDER BY e.id DESC LIMIT 1;
-                  IF stored <> last_balance THEN
-                    RAISE EXCEPTION 'ledger: account % balance % differs from its legs (%)',
-                      NEW.account_id, stored, last_balance USING ERRCODE = 'check_violation';
-                  END IF;
-                  RETURN NULL;
-                END;
-                """,
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"#{self.transaction_id} {self.account_id} {self.amount}"
@@ -535,14 +425,67 @@ class Entry(models.Model):
         return -self.amount if self.amount < 0 else None
 
 
+class TransactionCommit(models.Model):
+    """A transaction's place in commit order (提交序号): gap-free and increasing, assigned as
+    the transaction commits, so a reader paging by ``seq`` never misses or repeats one."""
+
+    seq = models.PositiveBigIntegerField(primary_key=True)
+    transaction = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="commit")
+    committed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("commit sequence")
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"{self.seq} → #{self.transaction_id}"
+
+
+class SequenceCounter(models.Model):
+    """The last commit sequence number handed out (one row); written only by the database's
+    own commit trigger on PostgreSQL."""
+
+    last = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("commit sequence counter")
+
+    def __str__(self) -> str:
+        return str(self.last)
+
+
+class LedgerDigest(models.Model):
+    """A digest of the whole ledger at one moment: one hash over every account's head leg,
+    with the last commit sequence. Kept here and, as a file, outside the system; a later
+    ``verify_ledger --digest`` proves nothing posted before it changed."""
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    digest_date = models.DateField(_("date"))
+    last_seq = models.PositiveBigIntegerField(_("last commit sequence"))
+    last_transaction_id = models.BigIntegerField(_("last transaction"), null=True)
+    accounts = models.PositiveIntegerField(_("accounts"))
+    digest = models.CharField(_("digest"), max_length=64)
+    heads = models.JSONField(_("account heads"), default=dict)
+
+    class Meta:
+        verbose_name = _("ledger digest")
+        verbose_name_plural = _("ledger digests")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.digest_date} seq {self.last_seq} {self.digest[:12]}"
+
+
 class HoldStatus(models.TextChoices):
     ACTIVE = "ACTIVE", _("Active")
     CONSUMED = "CONSUMED", _("Consumed")
     RELEASED = "RELEASED", _("Released")
+    EXPIRED = "EXPIRED", _("Expired")
 
 
 class Hold(models.Model):
-    """Quota reserved (预占/冻结) for a request under review; later consumed or released."""
+    """Quota reserved (预占/冻结) for a request under review, until ``expires_at``; resolved
+    exactly once: consumed, released or expired."""
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
     amount = amount_field(verbose_name=_("amount"))
@@ -560,6 +503,7 @@ class Hold(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -575,7 +519,10 @@ class Hold(models.Model):
         indexes = [
             models.Index(
                 fields=["account"], condition=Q(status="ACTIVE"), name="active_holds_by_account"
-            )
+            ),
+            models.Index(
+                fields=["expires_at"], condition=Q(status="ACTIVE"), name="active_holds_by_expiry"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="hold_amount_positive"),
@@ -589,26 +536,12 @@ class Hold(models.Model):
                 name="consumed_hold_has_transaction",
             ),
         ]
-        triggers = [
-            # A hold's amount and account never change, and only an ACTIVE hold may change.
-            pgtrigger.Trigger(
-                name="hold_closes_once",
-                operation=pgtrigger.Update,
-                when=pgtrigger.Before,
-                func="""
-                IF OLD.status <> 'ACTIVE' OR NEW.amount <> OLD.amount
-                   OR NEW.account_id <> OLD.account_id THEN
-                  RAISE EXCEPTION 'ledger: hold % is closed or its amount/account changed', OLD.id
-                    USING ERRCODE = 'check_violation';
-                END IF;
-                RETURN NEW;
-                """,
-            ),
-            pgtrigger.Protect(name="hold_not_deleted", operation=pgtrigger.Delete),
-        ]
 
     def __str__(self) -> str:
         return f"{self.account} · {self.amount} · {self.get_status_display()}"
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
 
 class AdjustmentStatus(models.TextChoices):
@@ -667,15 +600,96 @@ class AdjustmentProposal(models.Model):
         return f"#{self.pk} {self.account} {self.amount}"
 
 
+class CorrectionStatus(models.TextChoices):
+    PROPOSED = "PROPOSED", _("Proposed")
+    APPROVED = "APPROVED", _("Approved")
+    REJECTED = "REJECTED", _("Rejected")
+
+
+class Correction(models.Model):
+    """A four-eyes correction (更正申请): reversing postings — a bare transaction, or through
+    the record that caused them (cancel a use, revoke a round or a certification, reverse a
+    trade record). Proposed with a reason by one person, decided by another; the approval
+    carries the action out in the same database transaction (``ledger.corrections``)."""
+
+    action = models.CharField(_("action"), max_length=40)
+    reference_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    reference_id = models.CharField(max_length=64)
+    reference_text = models.CharField(_("record"), max_length=200)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=CorrectionStatus.choices,
+        default=CorrectionStatus.PROPOSED,
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["reference_type", "reference_id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("proposed_by")),
+                name="correction_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="PROPOSED", decided_by__isnull=True)
+                | (~Q(status="PROPOSED") & Q(decided_by__isnull=False)),
+                name="correction_decided_when_closed",
+            ),
+            models.UniqueConstraint(
+                fields=["reference_type", "reference_id"],
+                condition=Q(status="PROPOSED"),
+                name="one_open_correction_per_record",
+                violation_error_message=_("A correction of this record is already proposed."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action_label} {self.reference_text}"
+
+    @property
+    def action_label(self) -> str:
+        from .corrections import get
+
+        action = get(self.action)
+        return str(action.label) if action else self.action
+
+
 class ExportStatus(models.TextChoices):
     PENDING = "PENDING", _("Waiting")
     RUNNING = "RUNNING", _("Running")
     DONE = "DONE", _("Done")
     FAILED = "FAILED", _("Failed")
+    EXPIRED = "EXPIRED", _("Expired")
 
 
 class StatementExport(models.Model):
-    """An Excel statement being written by a Celery task, with its progress."""
+    """An Excel statement being written by a Celery task, with its progress.
+
+    The file is stored under a random name and downloaded only by its requester
+    (``ledger.views.export_download``) as ``filename``. After ``EXPORT_RETENTION_DAYS`` a
+    beat task deletes the file and the job says EXPIRED.
+    """
 
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
     date_from = models.DateField(null=True, blank=True)
@@ -689,7 +703,10 @@ class StatementExport(models.Model):
     )
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)
-    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    file = models.FileField(upload_to=RandomName("exports"), blank=True)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:

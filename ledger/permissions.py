@@ -67,9 +67,12 @@ rules.add_perm("ledger.see_entity_ledger", sees_all | (is_human_user & is_own_en
 rules.add_perm("ledger.see_account", sees_all | (is_human_user & owns_account))
 rules.add_perm("ledger.see_transaction", sees_all | (is_human_user & touches_own_entity))
 rules.add_perm("ledger.export_statement", sees_all | (is_human_user & is_own_entity))
-rules.add_perm("ledger.record_trade", is_municipal)
 rules.add_perm("ledger.propose_adjustment", is_municipal)
 rules.add_perm("ledger.decide_adjustment", is_municipal_approver & did_not_propose)
 rules.add_perm("ledger.see_adjustments", is_municipal | is_auditor)
-rules.add_perm("ledger.reverse_transaction", is_municipal_approver)
+# Bare reversals (of postings no domain record owns): a municipal user proposes with a
+# reason, a different municipal approver decides (the service checks "different").
+rules.add_perm("ledger.propose_reversal", is_municipal)
+rules.add_perm("ledger.approve_reversal", is_municipal_approver)
+rules.add_perm("ledger.see_corrections", is_human_user)
 rules.add_perm("ledger.use_api", sees_all | is_human_user)

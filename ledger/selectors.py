@@ -12,27 +12,24 @@ from typing import NamedTuple
 from django.db.models import (
     DecimalField,
     F,
-    OuterRef,
     Prefetch,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     Window,
 )
-from django.db.models.functions import Coalesce
 
 from .models import (
     ZERO,
     Account,
+    Correction,
+    CorrectionStatus,
     Entity,
     Entry,
     Hold,
-    HoldStatus,
     Pollutant,
     Transaction,
     User,
-    exact_amount,
 )
 
 AMOUNT = DecimalField(max_digits=18, decimal_places=3)
@@ -185,43 +182,56 @@ def statement_rows(
 
 
 @dataclass(frozen=True)
-class Mismatch:
-    account: Account
-    legs_total: Decimal
-    active_held: Decimal
+class CorrectionBox:
+    """What a record's page shows about correcting it: the open proposal, if any, and
+    whether this user may propose one or decide the open one."""
 
-    def __str__(self) -> str:
-        return (
-            f"account {self.account.pk} ({self.account}): balance {self.account.balance} "
-            f"vs legs {self.legs_total}; held {self.account.held} vs holds {self.active_held}"
+    action: object
+    open: Correction | None
+    may_propose: bool
+    may_decide: bool
+
+
+def correction_box(user: User, record, action) -> CorrectionBox:
+    from django.contrib.contenttypes.models import ContentType
+
+    open_correction = (
+        Correction.objects.filter(
+            reference_type=ContentType.objects.get_for_model(record),
+            reference_id=str(record.pk),
+            status=CorrectionStatus.PROPOSED,
         )
+        .select_related("proposed_by")
+        .first()
+    )
+    return CorrectionBox(
+        action=action,
+        open=open_correction,
+        may_propose=open_correction is None and action.may_propose(user, record),
+        may_decide=open_correction is not None
+        and open_correction.proposed_by_id != user.pk
+        and action.may_approve(user, record),
+    )
 
 
-def reconcile() -> list[Mismatch]:
-    """Accounts whose stored balance or held amount differs from their legs or holds.
+def corrections_waiting_for(user: User) -> list[Correction]:
+    """Open corrections this user may decide, oldest first. Open corrections are few, so the
+    per-action rule is asked of each one."""
+    from . import corrections
 
-    One query computes the sums in the database; they are compared here, exactly, because
-    SQLite keeps decimals with REAL affinity and would compare sums as floats."""
-    legs = (
-        Entry.objects.filter(account=OuterRef("pk"))
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    holds = (
-        Hold.objects.filter(account=OuterRef("pk"), status=HoldStatus.ACTIVE)
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    accounts = Account.objects.select_related("entity").annotate(
-        legs_total=Coalesce(Subquery(legs, output_field=AMOUNT), Value(ZERO)),
-        active_held=Coalesce(Subquery(holds, output_field=AMOUNT), Value(ZERO)),
-    )
-    mismatches = []
-    for account in accounts:
-        legs_total = exact_amount(account.legs_total)
-        active_held = exact_amount(account.active_held)
-        if account.balance != legs_total or account.held != active_held:
-            mismatches.append(Mismatch(account, legs_total, active_held))
-    return mismatches
+    waiting = []
+    for correction in (
+        Correction.objects.filter(status=CorrectionStatus.PROPOSED)
+        .exclude(proposed_by=user)
+        .select_related("proposed_by", "reference_type")
+        .order_by("proposed_at", "id")
+    ):
+        spec = corrections.get(correction.action)
+        record = (
+            correction.reference_type.model_class()
+            ._default_manager.filter(pk=correction.reference_id)
+            .first()
+        )
+        if spec is not None and record is not None and spec.may_approve(user, record):
+            waiting.append(correction)
+    return waiting

@@ -16,13 +16,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from . import corrections, integrity
+from .errors import DomainError
 from .models import (
     QUANTUM,
     ROLE_ENTITY_KINDS,
     Account,
     AdjustmentProposal,
     AdjustmentStatus,
+    Correction,
+    CorrectionStatus,
     Entity,
     Entry,
     Hold,
@@ -30,41 +35,45 @@ from .models import (
     Pollutant,
     Role,
     RoleAssignment,
+    SequenceCounter,
     SystemAccountKind,
     Transaction,
+    TransactionCommit,
     TransactionKind,
     User,
     exact_amount,
 )
 
 
-class LedgerError(Exception):
+class LedgerError(DomainError):
     """A refusal a user can act on; ``str()`` is the translated message."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
+    code = "ledger_error"
 
 
 class InvalidAmount(LedgerError):
-    pass
+    code = "invalid_amount"
+    kind = "invalid"
 
 
 class UnbalancedTransaction(LedgerError):
-    pass
+    code = "unbalanced_transaction"
+    kind = "invalid"
 
 
 class InsufficientQuota(LedgerError):
+    code = "insufficient_quota"
+
     def __init__(self, account: Account, available: Decimal, requested: Decimal):
         super().__init__(
             _(
                 "Insufficient available quota in %(account)s: %(available)s t available, "
                 "%(requested)s t requested."
             )
-            % {"account": account, "available": available, "requested": requested}
+            % {"account": account, "available": available, "requested": requested},
+            account_id=account.pk,
+            available=str(available),
+            requested=str(requested),
         )
         self.account = account
         self.available = available
@@ -72,27 +81,32 @@ class InsufficientQuota(LedgerError):
 
 
 class AccountClosed(LedgerError):
-    pass
+    code = "account_closed"
+    kind = "conflict"
 
 
 class ReversalNotAllowed(LedgerError):
-    pass
+    code = "reversal_not_allowed"
+    kind = "conflict"
 
 
 class DuplicateReversal(ReversalNotAllowed):
-    pass
+    code = "already_reversed"
 
 
 class FourEyesViolation(LedgerError):
-    pass
+    code = "four_eyes_violation"
+    kind = "forbidden"
 
 
 class HoldStateError(LedgerError):
-    pass
+    code = "hold_state"
+    kind = "conflict"
 
 
 class RoleNotAllowed(LedgerError):
-    pass
+    code = "role_not_allowed"
+    kind = "invalid"
 
 
 @dataclass(frozen=True)
@@ -245,8 +259,8 @@ def post(
     return post_batch(postings=[posting], user=user, approver=approver)[0]
 
 
-# Rows per INSERT: six parameters each stays under SQLite's oldest variable limit (999).
-ENTRY_ROWS_PER_INSERT = 150
+# Parameters per INSERT: stays under SQLite's oldest variable limit (999).
+ENTRY_PARAMETERS_PER_INSERT = 980
 
 
 def _check_posting(posting: Posting, user: User, approver: User | None) -> None:
@@ -267,6 +281,8 @@ def post_batch(
     Every account is locked once, in ascending id order; running balances follow the order
     of the postings. A posting whose key was used before returns the first posting.
     """
+    if not postings:
+        return []
     keys = [p.idempotency_key for p in postings]
     for posting in postings:
         _check_posting(posting, user, approver)
@@ -307,20 +323,24 @@ def post_batch(
                 )
                 for p in fresh
             )
-            _insert_entries(
-                [
-                    (
-                        txn.pk,
-                        leg.account.pk,
-                        leg.account.pollutant,
-                        leg.amount,
-                        balance,
-                        txn.effective_date,
-                    )
-                    for txn, posting, legs_after in zip(created, fresh, after, strict=True)
-                    for leg, balance in zip(posting.legs, legs_after, strict=True)
-                ]
-            )
+            rows = [
+                (
+                    txn.pk,
+                    leg.account.pk,
+                    leg.account.pollutant,
+                    leg.amount,
+                    balance,
+                    txn.effective_date,
+                )
+                for txn, posting, legs_after in zip(created, fresh, after, strict=True)
+                for leg, balance in zip(posting.legs, legs_after, strict=True)
+            ]
+            if connection.vendor == "postgresql":
+                # The database chains each leg's hash and numbers the commit (integrity.py).
+                _insert_entries(rows)
+            else:
+                _insert_entries(rows, hashes=_chain_hashes(rows, created))
+                _number_commits(created)
             touched = {leg.account.pk for p in fresh for leg in p.legs}
             with connection.cursor() as cursor:
                 cursor.executemany(
@@ -337,17 +357,59 @@ def post_batch(
     return [existing.get(k) or by_key[k] for k in keys]
 
 
-def _insert_entries(rows: list[tuple]) -> None:
+def _insert_entries(rows: list[tuple], hashes: list[str] | None = None) -> None:
     """Legs as plain multi-row INSERTs: the ORM's bulk_create costs more than the work."""
+    columns = "transaction_id, account_id, pollutant, amount, balance_after, effective_date"
+    if hashes is not None:
+        rows = [(*row, value) for row, value in zip(rows, hashes, strict=True)]
+        columns += ", hash"
+    width = len(rows[0]) if rows else 6
+    placeholders = "(" + ", ".join(["%s"] * width) + ")"
+    per_insert = ENTRY_PARAMETERS_PER_INSERT // width
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), ENTRY_ROWS_PER_INSERT):
-            chunk = rows[start : start + ENTRY_ROWS_PER_INSERT]
+        for start in range(0, len(rows), per_insert):
+            chunk = rows[start : start + per_insert]
             cursor.execute(
-                f"INSERT INTO {Entry._meta.db_table} (transaction_id, account_id, pollutant,"
-                " amount, balance_after, effective_date) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk)),
+                f"INSERT INTO {Entry._meta.db_table} ({columns}) VALUES "
+                + ", ".join([placeholders] * len(chunk)),
                 [value for row in chunk for value in row],
             )
+
+
+def _transaction_fields(txn: Transaction) -> tuple:
+    return tuple(getattr(txn, name) for name in integrity.TRANSACTION_FIELDS)
+
+
+def _chain_hashes(rows: list[tuple], created: list[Transaction]) -> list[str]:
+    """Each leg's hash, chained to its account's previous leg (what PostgreSQL's trigger
+    computes there). Runs under the account locks the posting holds."""
+    accounts = sorted({row[1] for row in rows})
+    heads = dict(
+        Entry.objects.filter(
+            pk__in=Entry.objects.filter(account_id__in=accounts)
+            .values("account_id")
+            .annotate(last=models.Max("id"))
+            .values("last")
+        ).values_list("account_id", "hash")
+    )
+    fields = {txn.pk: _transaction_fields(txn) for txn in created}
+    hashes = []
+    for row in rows:
+        value = integrity.leg_hash(heads.get(row[1], integrity.GENESIS), row, fields[row[0]])
+        heads[row[1]] = value
+        hashes.append(value)
+    return hashes
+
+
+def _number_commits(created: list[Transaction]) -> None:
+    """Commit sequence numbers where the database does not assign them (SQLite, whose single
+    writer makes insertion order the commit order)."""
+    last = TransactionCommit.objects.aggregate(last=models.Max("seq"))["last"] or 0
+    TransactionCommit.objects.bulk_create(
+        TransactionCommit(seq=last + number, transaction=txn)
+        for number, txn in enumerate(created, start=1)
+    )
+    SequenceCounter.objects.update_or_create(pk=1, defaults={"last": last + len(created)})
 
 
 def system_account(kind: str, pollutant: str) -> Account:
@@ -431,118 +493,261 @@ def credit_entity(
     )
 
 
-def acquire_from_exchange(
+class PostingOwned(ReversalNotAllowed):
+    code = "posting_owned_by_record"
+
+
+def reverse(
     *,
-    entity: Entity,
-    pollutant: str,
-    amount,
-    certificate_number: str,
+    original: Transaction,
+    reason: str,
     user: User,
-    effective_date: datetime.date | None = None,
-    memo: str = "",
+    approver: User,
+    through: models.Model | None = None,
 ) -> Transaction:
-    """Record quota an entity bought through emission-rights trading (排污权交易)."""
-    certificate_number = certificate_number.strip()
-    if not certificate_number:
-        raise LedgerError(_("The trade certificate number is required."))
-    return credit_entity(
-        kind=TransactionKind.TRADE_IN,
-        source=SystemAccountKind.TRADING,
-        entity=entity,
-        pollutant=pollutant,
-        amount=amount,
-        idempotency_key=f"exchange:{certificate_number}:{pollutant}",
-        user=user,
-        reference_text=certificate_number,
-        memo=memo,
-        effective_date=effective_date,
-    )
+    """Post the opposite legs of ``original``; see ``reverse_all``."""
+    return reverse_all(
+        originals=[original], reason=reason, user=user, approver=approver, through=through
+    )[0]
 
 
-def transfer(
+def reverse_all(
     *,
-    seller: Entity,
-    buyer: Entity,
-    pollutant: str,
-    amount,
-    idempotency_key: str,
+    originals: Sequence[Transaction],
+    reason: str,
     user: User,
-    reference_text: str = "",
-    memo: str = "",
-    effective_date: datetime.date | None = None,
-) -> tuple[Transaction, Transaction]:
-    """A trade between two entities: TRADE_OUT from the seller to the trading counterpart
-    and TRADE_IN from the counterpart to the buyer, in one database transaction."""
-    amount = to_amount(amount, allow_negative=False)
-    _check_pollutant(pollutant)
-    if seller.pk == buyer.pk:
-        raise LedgerError(_("Seller and buyer must be different entities."))
-    counterpart = system_account(SystemAccountKind.TRADING, pollutant)
-    seller_account = entity_account(seller, pollutant)
-    buyer_account = entity_account(buyer, pollutant)
-    common = {
-        "user": user,
-        "reference_text": reference_text,
-        "memo": memo,
-        "effective_date": effective_date,
-    }
-    with transaction.atomic():
-        lock_accounts([counterpart.pk, seller_account.pk, buyer_account.pk])
-        out = post(
-            kind=TransactionKind.TRADE_OUT,
-            legs=[Leg(seller_account, -amount), Leg(counterpart, amount)],
-            idempotency_key=f"{idempotency_key}:out",
-            **common,
-        )
-        into = post(
-            kind=TransactionKind.TRADE_IN,
-            legs=[Leg(counterpart, -amount), Leg(buyer_account, amount)],
-            idempotency_key=f"{idempotency_key}:in",
-            paired_with=out,
-            **common,
-        )
-    return out, into
+    approver: User,
+    through: models.Model | None = None,
+) -> list[Transaction]:
+    """Post the opposite legs of each original, all or none; nothing is edited or deleted.
+    Reversing one half of a paired trade reverses both halves. Four-eyes: ``user`` proposed
+    it, ``approver`` decided. Every account is locked once, in id order, before any posting,
+    so a record's correction touching many accounts never deadlocks with other postings.
 
-
-def reverse(*, original: Transaction, reason: str, user: User) -> Transaction:
-    """Correct a mistake by posting the opposite legs; nothing is edited or deleted.
-    Reversing one half of a transfer reverses both halves."""
+    A transaction caused by a domain record is reversed only ``through`` that record (its own
+    correction action), never bare; see ``ledger.corrections``. Returns the reversal of each
+    original, in order."""
     reason = (reason or "").strip()
     if not reason:
         raise ReversalNotAllowed(_("A reversal needs a reason."))
-    if original.kind == TransactionKind.REVERSAL:
-        raise ReversalNotAllowed(_("A reversal cannot itself be reversed."))
-    group = [original]
-    if original.paired_with_id:
-        group.append(original.paired_with)
-    elif hasattr(original, "pair_of"):
-        group.append(original.pair_of)
+    group: dict[int, Transaction] = {}
+    for original in originals:
+        if original.kind == TransactionKind.REVERSAL:
+            raise ReversalNotAllowed(_("A reversal cannot itself be reversed."))
+        owner = owning_record(original)
+        if owner is not None and not (
+            through is not None and type(through) is type(owner) and through.pk == owner.pk
+        ):
+            action = corrections.owner_action(type(owner))
+            raise PostingOwned(
+                _(
+                    "Transaction #%(id)s was posted by %(record)s; correct it there "
+                    "(%(action)s), not by a bare reversal."
+                )
+                % {"id": original.pk, "record": original.reference_text, "action": action.label}
+            )
+        group[original.pk] = original
+        if original.paired_with_id:
+            group.setdefault(original.paired_with_id, original.paired_with)
+        elif hasattr(original, "pair_of"):
+            group.setdefault(original.pair_of.pk, original.pair_of)
     with transaction.atomic():
-        account_ids = Entry.objects.filter(transaction__in=group).values_list(
-            "account_id", flat=True
+        lock_accounts(
+            Entry.objects.filter(transaction__in=group).values_list("account_id", flat=True)
         )
-        lock_accounts(account_ids)
-        if Transaction.objects.filter(reverses__in=group).exists():
+        done = Transaction.objects.filter(reverses__in=group).values_list("reverses_id", flat=True)
+        if done:
             raise DuplicateReversal(
-                _("Transaction #%(id)s has already been reversed.") % {"id": original.pk}
+                _("Transaction #%(id)s has already been reversed.") % {"id": min(done)}
             )
-        reversals = [
-            post(
-                kind=TransactionKind.REVERSAL,
-                legs=[
-                    Leg(entry.account, -entry.amount)
-                    for entry in txn.entries.select_related("account")
-                ],
-                idempotency_key=f"reversal:{txn.pk}",
-                user=user,
-                reverses=txn,
-                reference=txn,
-                reference_text=_("Reversal of #%(id)s") % {"id": txn.pk},
-                memo=reason,
+        reversals = post_batch(
+            postings=[
+                Posting(
+                    kind=TransactionKind.REVERSAL,
+                    legs=[
+                        Leg(entry.account, -entry.amount)
+                        for entry in txn.entries.select_related("account")
+                    ],
+                    idempotency_key=f"reversal:{txn.pk}",
+                    reverses=txn,
+                    reference=txn,
+                    reference_text=_("Reversal of #%(id)s") % {"id": txn.pk},
+                    memo=reason,
+                )
+                for txn in sorted(group.values(), key=lambda t: t.pk)
+            ],
+            user=user,
+            approver=approver,
+        )
+    by_original = {r.reverses_id: r for r in reversals}
+    return [by_original[original.pk] for original in originals]
+
+
+def owning_record(txn: Transaction) -> models.Model | None:
+    """The domain record whose own action must correct ``txn``, if any. A posting that
+    references a hold (uses posted before they referenced their request) belongs to whatever
+    the hold was placed for."""
+    reference_type, reference_id = txn.reference_type, txn.reference_id
+    if reference_type is not None and reference_type.model_class() is Hold:
+        hold = Hold.objects.select_related("reference_type").filter(pk=reference_id).first()
+        reference_type, reference_id = (
+            (hold.reference_type, hold.reference_id) if hold else (None, "")
+        )
+    if reference_type is None:
+        return None
+    model = reference_type.model_class()
+    if corrections.owner_action(model) is None:
+        return None
+    return model._default_manager.filter(pk=reference_id).first()
+
+
+# --- Four-eyes corrections --------------------------------------------------------------
+
+
+class CorrectionError(LedgerError):
+    code = "correction_refused"
+
+
+def _record_of(correction: Correction) -> models.Model:
+    model = correction.reference_type.model_class()
+    return model._default_manager.get(pk=correction.reference_id)
+
+
+def _action(code: str) -> corrections.CorrectionAction:
+    action = corrections.get(code)
+    if action is None:
+        raise CorrectionError(_("Unknown correction."), code="unknown_correction")
+    return action
+
+
+def propose_correction(*, action: str, record: models.Model, reason: str, user: User) -> Correction:
+    """Propose a correction with its reason; another person decides it."""
+    spec = _action(action)
+    reason = (reason or "").strip()
+    if not reason:
+        raise CorrectionError(_("Say why this is corrected."), code="reason_required")
+    # Decide on the record as it is now, not as the caller last read it.
+    record = type(record)._default_manager.get(pk=record.pk)
+    if not spec.may_propose(user, record):
+        raise FourEyesViolation(_("You may not propose this correction."), code="forbidden")
+    spec.check(record)
+    content_type = ContentType.objects.get_for_model(record)
+    try:
+        with transaction.atomic():
+            return Correction.objects.create(
+                action=spec.code,
+                reference_type=content_type,
+                reference_id=str(record.pk),
+                reference_text=str(record)[:200],
+                reason=reason,
+                proposed_by=user,
             )
-            for txn in sorted(group, key=lambda t: t.pk)
-        ]
-    return next(r for r in reversals if r.reverses_id == original.pk)
+    except IntegrityError:
+        raise CorrectionError(
+            _("A correction of this record is already proposed."), code="correction_open"
+        ) from None
+
+
+def _lock_open_correction(correction: Correction, user: User) -> Correction:
+    correction = Correction.objects.select_for_update().get(pk=correction.pk)
+    if correction.status != CorrectionStatus.PROPOSED:
+        raise CorrectionError(
+            _("This correction has already been decided."), code="correction_decided"
+        )
+    if correction.proposed_by_id == user.pk:
+        raise FourEyesViolation(_("You proposed this correction; another person must decide it."))
+    return correction
+
+
+def approve_correction(*, correction: Correction, user: User, comment: str = "") -> Correction:
+    """Carry the correction out and mark it approved, in one database transaction."""
+    spec = _action(correction.action)
+    with transaction.atomic():
+        correction = _lock_open_correction(correction, user)
+        record = _record_of(correction)
+        if spec.lock is not None:
+            record = spec.lock(record)
+        else:
+            record = type(record)._default_manager.select_for_update().get(pk=record.pk)
+        if not spec.may_approve(user, record):
+            raise FourEyesViolation(_("You may not approve this correction."), code="forbidden")
+        spec.check(record)
+        spec.perform(record=record, correction=correction, approver=user)
+        correction.status = CorrectionStatus.APPROVED
+        correction.decided_by = user
+        correction.decided_at = timezone.now()
+        correction.decision_comment = (comment or "").strip()
+        correction.save()
+    return correction
+
+
+def reject_correction(*, correction: Correction, user: User, comment: str) -> Correction:
+    spec = _action(correction.action)
+    comment = (comment or "").strip()
+    if not comment:
+        raise CorrectionError(_("Say why the correction is rejected."), code="comment_required")
+    with transaction.atomic():
+        correction = _lock_open_correction(correction, user)
+        if not spec.may_approve(user, _record_of(correction)):
+            raise FourEyesViolation(_("You may not decide this correction."), code="forbidden")
+        correction.status = CorrectionStatus.REJECTED
+        correction.decided_by = user
+        correction.decided_at = timezone.now()
+        correction.decision_comment = comment
+        correction.save()
+    return correction
+
+
+def _check_bare_reversal(txn: Transaction) -> None:
+    if txn.kind == TransactionKind.REVERSAL:
+        raise ReversalNotAllowed(_("A reversal cannot itself be reversed."))
+    owner = owning_record(txn)
+    if owner is not None:
+        action = corrections.owner_action(type(owner))
+        raise PostingOwned(
+            _(
+                "Transaction #%(id)s was posted by %(record)s; correct it there "
+                "(%(action)s), not by a bare reversal."
+            )
+            % {"id": txn.pk, "record": txn.reference_text, "action": action.label}
+        )
+    if Transaction.objects.filter(reverses=txn).exists() or (
+        txn.paired_with_id and Transaction.objects.filter(reverses=txn.paired_with_id).exists()
+    ):
+        raise DuplicateReversal(
+            _("Transaction #%(id)s has already been reversed.") % {"id": txn.pk}
+        )
+
+
+def _perform_bare_reversal(*, record: Transaction, correction: Correction, approver: User) -> None:
+    reverse(
+        original=record, reason=correction.reason, user=correction.proposed_by, approver=approver
+    )
+
+
+def _preview_bare_reversal(txn: Transaction) -> list[str]:
+    return [
+        _("%(account)s: %(amount)s t") % {"account": entry.account, "amount": -entry.amount}
+        for entry in txn.entries.select_related("account__entity")
+    ]
+
+
+REVERSE_TRANSACTION = corrections.register(
+    corrections.CorrectionAction(
+        code="reverse_transaction",
+        model=Transaction,
+        label=gettext_lazy("Reverse the transaction"),
+        perform=_perform_bare_reversal,
+        may_propose=lambda user, txn: user.has_perm("ledger.propose_reversal", txn),
+        may_approve=lambda user, txn: user.has_perm("ledger.approve_reversal", txn),
+        check=_check_bare_reversal,
+        preview=_preview_bare_reversal,
+        url_name="ledger:transaction",
+        owns_postings=False,
+        # Transactions are append-only: nothing to lock but the accounts (reverse() does).
+        lock=lambda txn: txn,
+    )
+)
 
 
 def place_hold(
@@ -554,8 +759,10 @@ def place_hold(
     reference: models.Model | None = None,
     reference_text: str = "",
     idempotency_key: str | None = None,
+    expires_at: datetime.datetime | None = None,
 ) -> Hold:
-    """Reserve quota; refused when it exceeds what is available."""
+    """Reserve quota until ``expires_at`` (never, if None); refused when it exceeds what is
+    available."""
     amount = to_amount(amount, allow_negative=False)
     with transaction.atomic():
         locked = lock_accounts([account.pk])[account.pk]
@@ -575,6 +782,7 @@ def place_hold(
             reason=reason,
             created_by=user,
             idempotency_key=idempotency_key,
+            expires_at=expires_at,
             **_reference_fields(reference, reference_text),
         )
         Account.objects.filter(pk=locked.pk).update(held=locked.held + amount)
@@ -586,21 +794,39 @@ def _lock_hold(hold: Hold, extra_account_ids: Sequence[int] = ()) -> tuple[Hold,
     return Hold.objects.select_for_update().get(pk=hold.pk), locked_accounts
 
 
-def release_hold(*, hold: Hold, user: User) -> Hold:
-    """Give held quota back (request rejected or withdrawn). Releasing twice is a no-op."""
+def _close_hold(*, hold: Hold, user: User | None, status: str) -> Hold:
+    """Release or expire a hold: the quota becomes available again. Doing it twice is a
+    no-op; a hold resolved another way is refused."""
     with transaction.atomic():
         hold, accounts = _lock_hold(hold)
-        if hold.status == HoldStatus.RELEASED:
+        if hold.status == status:
             return hold
         if hold.status != HoldStatus.ACTIVE:
-            raise HoldStateError(_("This hold has already been consumed."))
+            raise HoldStateError(
+                _("This hold was already resolved: %(status)s.")
+                % {"status": hold.get_status_display()}
+            )
         account = accounts[hold.account_id]
         Account.objects.filter(pk=account.pk).update(held=account.held - hold.amount)
-        hold.status = HoldStatus.RELEASED
+        hold.status = status
         hold.closed_by = user
         hold.closed_at = timezone.now()
         hold.save(update_fields=["status", "closed_by", "closed_at"])
     return hold
+
+
+def release_hold(*, hold: Hold, user: User) -> Hold:
+    """Give held quota back (request rejected or withdrawn)."""
+    return _close_hold(hold=hold, user=user, status=HoldStatus.RELEASED)
+
+
+def expire_hold(*, hold: Hold, user: User | None = None) -> Hold:
+    """Give back quota whose hold passed its deadline (the scheduled job; no person)."""
+    return _close_hold(hold=hold, user=user, status=HoldStatus.EXPIRED)
+
+
+class HoldExpired(HoldStateError):
+    code = "hold_expired"
 
 
 def consume_hold(
@@ -610,15 +836,25 @@ def consume_hold(
     approver: User | None = None,
     memo: str = "",
     effective_date: datetime.date | None = None,
+    reference: models.Model | None = None,
 ) -> Transaction:
-    """Turn held quota into a USE posting to the consumption sink. Idempotent."""
+    """Turn held quota into a USE posting to the consumption sink, caused by ``reference``
+    (the request's record; the hold if None). Idempotent; an expired hold is refused."""
     sink = system_account(SystemAccountKind.CONSUMPTION, hold.account.pollutant)
     with transaction.atomic():
         hold, accounts = _lock_hold(hold, [sink.pk])
         if hold.status == HoldStatus.CONSUMED:
             return hold.consumed_by
         if hold.status != HoldStatus.ACTIVE:
-            raise HoldStateError(_("This hold has already been released."))
+            raise HoldStateError(
+                _("This hold was already resolved: %(status)s.")
+                % {"status": hold.get_status_display()}
+            )
+        if hold.is_expired():
+            raise HoldExpired(
+                _("The hold expired on %(date)s; the request must be made again.")
+                % {"date": timezone.localtime(hold.expires_at).strftime("%Y-%m-%d %H:%M")}
+            )
         account = accounts[hold.account_id]
         Account.objects.filter(pk=account.pk).update(held=account.held - hold.amount)
         txn = post(
@@ -627,7 +863,7 @@ def consume_hold(
             idempotency_key=f"hold:{hold.pk}:use",
             user=user,
             approver=approver,
-            reference=hold,
+            reference=reference or hold,
             reference_text=hold.reference_text or hold.reason,
             memo=memo,
             effective_date=effective_date,

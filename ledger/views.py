@@ -1,30 +1,31 @@
 """Ledger pages. Thin: check permission, call a selector or service, render."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import corrections, files, selectors, services
 from .forms import (
-    AcquireForm,
     AdjustmentForm,
     DecisionForm,
     ExportForm,
     ReasonForm,
     StatementFilterForm,
-    TransferForm,
 )
 from .models import (
     Account,
     AdjustmentProposal,
     AdjustmentStatus,
+    Correction,
+    CorrectionStatus,
     Entity,
     Entry,
     ExportStatus,
@@ -116,42 +117,128 @@ def transaction_detail(request, pk: int):
         pk=pk,
     )
     require(request.user, "ledger.see_transaction", txn)
-    reversal = Transaction.objects.filter(reverses=txn).first()
-    can_reverse = (
-        request.user.has_perm("ledger.reverse_transaction", txn)
-        and reversal is None
-        and txn.kind != "REVERSAL"
-    )
+    owner = services.owning_record(txn)
     return render(
         request,
         "ledger/transaction_detail.html",
         {
             "txn": txn,
-            "reversal": reversal,
-            "can_reverse": can_reverse,
-            "reason_form": ReasonForm(),
+            "reversal": Transaction.objects.filter(reverses=txn).first(),
+            "owner": owner,
+            "owner_action": corrections.owner_action(type(owner)) if owner else None,
+            "correction": None
+            if owner
+            else selectors.correction_box(request.user, txn, services.REVERSE_TRANSACTION),
         },
     )
 
 
 @login_required
-@require_POST
-def reverse_transaction(request, pk: int):
-    txn = get_object_or_404(Transaction, pk=pk)
-    require(request.user, "ledger.reverse_transaction", txn)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("A reversal needs a reason."))
-        return redirect("ledger:transaction", pk=pk)
+def correction_new(request, action: str, record_id: str):
+    """Propose a correction: the record, what approving will post, and the reason."""
+    spec = corrections.get(action)
+    if spec is None:
+        raise Http404
+    record = get_object_or_404(spec.model, pk=record_id)
+    if not spec.may_propose(request.user, record):
+        raise PermissionDenied(_("You may not propose this correction."))
+    form = ReasonForm(request.POST or None)
+    problem = None
     try:
-        reversal = services.reverse(
-            original=txn, reason=form.cleaned_data["reason"], user=request.user
-        )
+        spec.check(record)
     except services.LedgerError as error:
-        messages.error(request, str(error))
-        return redirect("ledger:transaction", pk=pk)
-    messages.success(request, _("Transaction #%(id)s was reversed.") % {"id": txn.pk})
-    return redirect("ledger:transaction", pk=reversal.pk)
+        problem = str(error)
+    if request.method == "POST" and form.is_valid():
+        try:
+            correction = services.propose_correction(
+                action=action, record=record, reason=form.cleaned_data["reason"], user=request.user
+            )
+        except services.LedgerError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("The correction was proposed; another person must approve it.")
+            )
+            return redirect("ledger:correction", pk=correction.pk)
+    return render(
+        request,
+        "ledger/correction_form.html",
+        {
+            "spec": spec,
+            "record": record,
+            "record_url": reverse(spec.url_name, args=[record.pk]) if spec.url_name else "",
+            "preview": corrections.preview(spec, record),
+            "problem": problem,
+            "form": form,
+        },
+    )
+
+
+@login_required
+def correction_detail(request, pk: int):
+    """A proposed correction: what it will post; the decision for whoever may take it."""
+    correction = get_object_or_404(
+        Correction.objects.select_related("proposed_by", "decided_by", "reference_type"), pk=pk
+    )
+    spec = corrections.get(correction.action)
+    record = correction.reference_type.model_class()._default_manager.get(
+        pk=correction.reference_id
+    )
+    user = request.user
+    may_decide = (
+        correction.status == CorrectionStatus.PROPOSED
+        and correction.proposed_by_id != user.pk
+        and spec.may_approve(user, record)
+    )
+    if not (may_decide or correction.proposed_by_id == user.pk or spec.may_propose(user, record)):
+        require(user, "ledger.see_all_entities")
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST":
+        if not may_decide:
+            raise PermissionDenied(_("You may not decide this correction."))
+        if form.is_valid():
+            decide = (
+                services.approve_correction
+                if form.cleaned_data["decision"] == "approve"
+                else services.reject_correction
+            )
+            try:
+                decide(correction=correction, user=user, comment=form.cleaned_data["comment"])
+            except services.LedgerError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("The correction was decided."))
+                return redirect("ledger:correction", pk=pk)
+    return render(
+        request,
+        "ledger/correction_detail.html",
+        {
+            "correction": correction,
+            "spec": spec,
+            "record": record,
+            "record_url": reverse(spec.url_name, args=[record.pk]) if spec.url_name else "",
+            "preview": corrections.preview(spec, record)
+            if correction.status == CorrectionStatus.PROPOSED
+            else [],
+            "may_decide": may_decide,
+            "form": form,
+        },
+    )
+
+
+@login_required
+def correction_list(request):
+    require(request.user, "ledger.see_corrections")
+    return render(
+        request,
+        "ledger/correction_list.html",
+        {
+            "waiting": selectors.corrections_waiting_for(request.user),
+            "mine": Correction.objects.filter(proposed_by=request.user).select_related(
+                "decided_by"
+            )[:50],
+        },
+    )
 
 
 def _form_page(request, form_class, template: str, perform):
@@ -164,48 +251,6 @@ def _form_page(request, form_class, template: str, perform):
         except services.LedgerError as error:
             form.add_error(None, str(error))
     return render(request, template, {"form": form})
-
-
-@login_required
-def acquire(request):
-    require(request.user, "ledger.record_trade")
-
-    def perform(data):
-        txn = services.acquire_from_exchange(
-            entity=data["entity"],
-            pollutant=data["pollutant"],
-            amount=data["amount"],
-            certificate_number=data["certificate_number"],
-            user=request.user,
-            effective_date=data["effective_date"],
-            memo=data["memo"],
-        )
-        messages.success(request, _("The trade acquisition was recorded."))
-        return redirect("ledger:transaction", pk=txn.pk)
-
-    return _form_page(request, AcquireForm, "ledger/acquire_form.html", perform)
-
-
-@login_required
-def transfer(request):
-    require(request.user, "ledger.record_trade")
-
-    def perform(data):
-        out, _into = services.transfer(
-            seller=data["seller"],
-            buyer=data["buyer"],
-            pollutant=data["pollutant"],
-            amount=data["amount"],
-            idempotency_key=f"transfer:{data['contract_number'].strip()}:{data['pollutant']}",
-            user=request.user,
-            reference_text=data["contract_number"].strip(),
-            memo=data["memo"],
-            effective_date=data["effective_date"],
-        )
-        messages.success(request, _("The transfer was recorded."))
-        return redirect("ledger:transaction", pk=out.pk)
-
-    return _form_page(request, TransferForm, "ledger/transfer_form.html", perform)
 
 
 @login_required
@@ -276,8 +321,15 @@ def export_start(request, code: str):
     require(request.user, "ledger.export_statement", entity)
     form = ExportForm(request.POST)
     if not form.is_valid():
-        for error in form.non_field_errors():
-            messages.error(request, error)
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else None
+            for error in errors:
+                messages.error(
+                    request,
+                    _("%(field)s: %(error)s") % {"field": label, "error": error}
+                    if label
+                    else error,
+                )
         return redirect("ledger:entity", code=code)
     job = StatementExport.objects.create(
         entity=entity,
@@ -290,9 +342,12 @@ def export_start(request, code: str):
 
 
 def _own_export(request, pk: int) -> StatementExport:
+    """An export is its requester's alone (404 for anyone else, so ids reveal nothing), and
+    only while the requester may still export that entity's statement."""
     job = get_object_or_404(StatementExport.objects.select_related("entity"), pk=pk)
     if job.requested_by_id != request.user.pk:
         raise Http404
+    require(request.user, "ledger.export_statement", job.entity)
     return job
 
 
@@ -310,16 +365,26 @@ def export_status(request, pk: int):
                 "download": reverse("ledger:export_download", args=[job.pk])
                 if job.status == ExportStatus.DONE
                 else None,
+                "expired": job.status == ExportStatus.EXPIRED,
             }
         )
-    return render(request, "ledger/export_status.html", {"job": job})
+    return render(
+        request,
+        "ledger/export_status.html",
+        {"job": job, "retention_days": settings.EXPORT_RETENTION_DAYS},
+    )
 
 
 @login_required
 def export_download(request, pk: int):
     job = _own_export(request, pk)
+    if job.status == ExportStatus.EXPIRED:
+        messages.info(request, _("This file was deleted after its retention period; export again."))
+        return redirect("ledger:export", pk=job.pk)
     if job.status != ExportStatus.DONE or not job.file:
         raise Http404
-    return FileResponse(
-        job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
+    return files.private_file_response(
+        job.file,
+        filename=job.filename or job.file.name,
+        content_type=files.CONTENT_TYPES[files.XLSX],
     )

@@ -5,8 +5,9 @@ from ledger.models import Role
 
 # Roles that take review steps (the reductions workflow).
 REVIEWER_ROLES = (Role.DISTRICT_APPROVER, Role.MUNICIPAL_CLERK, Role.MUNICIPAL_APPROVER)
-# Roles that enter or decide construction projects' use of quota, or audit it.
-USE_ROLES = (*REVIEWER_ROLES, Role.DISTRICT_CLERK, Role.AUDITOR)
+# Roles that enter or decide construction projects' use of quota, record or confirm trades,
+# or audit them.
+USE_ROLES = (*REVIEWER_ROLES, Role.DISTRICT_CLERK, Role.ENTERPRISE_USER, Role.AUDITOR)
 
 
 def navigation(request) -> dict:
@@ -32,8 +33,11 @@ def navigation(request) -> dict:
         )
     if user.has_role(*USE_ROLES):
         links.append((_("Construction projects"), reverse("allocations:constructions")))
-    if user.has_perm("ledger.record_trade"):
-        links.append((_("Record trade"), reverse("ledger:acquire")))
+        links.append((_("Trade records"), reverse("allocations:trades")))
+    if user.has_perm("allocations.see_reserve"):
+        links.append((_("Municipal reserve"), reverse("allocations:reserve")))
+    if user.has_role(Role.DISTRICT_APPROVER, Role.MUNICIPAL_CLERK, Role.MUNICIPAL_APPROVER):
+        links.append((_("Corrections"), reverse("ledger:corrections")))
     if user.has_perm("ledger.see_adjustments"):
         links.append((_("Adjustments"), reverse("ledger:adjustment_list")))
     if user.is_staff:

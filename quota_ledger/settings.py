@@ -9,6 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -17,7 +19,15 @@ env = environ.Env()
 if (BASE_DIR / ".env").exists():
     env.read_env(str(BASE_DIR / ".env"))
 
-PRODUCTION = env.str("QUOTA_LEDGER_MODE", default="development") == "production"
+MODES = ("development", "production")
+MODE = env.str("QUOTA_LEDGER_MODE", default="development").strip().lower()
+if MODE not in MODES:
+    # A typo ("prod", "live") must not quietly start the development mode, with its
+    # default secret key and relaxed cookies, on a server.
+    raise ImproperlyConfigured(
+        f"QUOTA_LEDGER_MODE={MODE!r} is not a known mode: use 'development' or 'production'."
+    )
+PRODUCTION = MODE == "production"
 
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")
@@ -52,18 +62,43 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the container health check needs no host check, HTTPS redirect or session.
+    "quota_ledger.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything that may query the database with a value from the address.
+    "quota_ledger.middleware.RejectNulBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A reporting client (API token only) never holds a web session; an idle session ends.
+    "ledger.web_access.RefuseApiOnlySessionsMiddleware",
+    "ledger.web_access.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy, in every mode so a violation shows up while developing: scripts,
+# styles, fonts and images only from our own origin (whitenoise serves the npm libraries
+# too), no inline scripts, handlers or style attributes (tests/quota_ledger/test_csp.py
+# scans the templates), no plugins, no framing, forms post only to us.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 ROOT_URLCONF = "quota_ledger.urls"
 WSGI_APPLICATION = "quota_ledger.wsgi.application"
@@ -113,6 +148,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Idle timeout: a session ends after this many minutes without a request; activity moves
+# its expiry forward (ledger.web_access.IdleSessionMiddleware, at most one write a minute).
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
+if SESSION_IDLE_TIMEOUT_MINUTES <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT_MINUTES must be a positive number.")
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -145,8 +186,24 @@ STORAGES = {
         )
     },
 }
+# Evidence and exports are private: MEDIA_ROOT is never served as a folder (there is no
+# /media/ route, and MEDIA_URL is deliberately unset). Views that check permissions deliver
+# each file (ledger/files.py): streamed by Django, or handed to the front web server.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
-MEDIA_URL = "media/"
+# "" streams from Django; "nginx" answers with X-Accel-Redirect to PRIVATE_FILES_ACCEL_PREFIX
+# (an `internal` nginx location aliased to MEDIA_ROOT); "sendfile" answers with X-Sendfile
+# (Apache mod_xsendfile, lighttpd).
+PRIVATE_FILES_SERVER = env.str("PRIVATE_FILES_SERVER", default="").strip().lower()
+if PRIVATE_FILES_SERVER not in ("", "nginx", "sendfile"):
+    raise ImproperlyConfigured(
+        f"PRIVATE_FILES_SERVER={PRIVATE_FILES_SERVER!r} is not known: use nothing (Django "
+        "streams files), 'nginx' (X-Accel-Redirect) or 'sendfile' (X-Sendfile)."
+    )
+PRIVATE_FILES_ACCEL_PREFIX = (
+    "/" + env.str("PRIVATE_FILES_ACCEL_PREFIX", default="/_private/").strip("/") + "/"
+)
+# Statement exports are deleted this many days after they were written (beat task).
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 
 # Celery: with REDIS_URL unset, tasks run eagerly in the calling process (the embedded default).
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -157,10 +214,26 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Beat answers `celery inspect ping -d celerybeat@<host>` while its scheduler is ticking (and
+# stops answering when it stalls): the compose health check for beat.
+CELERY_BEAT_ENABLE_REMOTE_CONTROL = True
 CELERY_BEAT_SCHEDULE = {
     "reconcile-ledger-nightly": {
         "task": "ledger.tasks.reconcile_ledger",
         "schedule": 24 * 60 * 60,
+    },
+    "ledger-digest-daily": {
+        "task": "ledger.tasks.write_digest",
+        "schedule": 24 * 60 * 60,
+    },
+    "expire-statement-exports-hourly": {
+        "task": "ledger.tasks.expire_statement_exports",
+        "schedule": 60 * 60,
+    },
+    # Construction requests past their hold deadline: holds released, requester told.
+    "expire-use-requests-hourly": {
+        "task": "allocations.tasks.expire_use_requests",
+        "schedule": 60 * 60,
     },
 }
 
@@ -168,8 +241,17 @@ CELERY_BEAT_SCHEDULE = {
 # pollutant is at or below this many tonnes.
 QUOTA_MICRO_THRESHOLD = Decimal(env.str("QUOTA_MICRO_THRESHOLD", default="0.1"))
 
+# Default policy rows `manage.py load_reference` adds where missing (higher apps' reference data).
+QUOTA_REFERENCE_LOADERS = [
+    "reductions.reference.ensure_policies",
+    "allocations.reference.ensure_policies",
+]
+
 # Loaders `manage.py load_demo` calls after the demo users exist (higher apps' demo data).
-QUOTA_DEMO_LOADERS = ["reductions.demo.load_demo_projects"]
+QUOTA_DEMO_LOADERS = [
+    "reductions.demo.load_demo_projects",
+    "allocations.demo.load_demo_allocations",
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -200,11 +282,26 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="quota-ledger@localhost")
 
+# One console handler, on the root logger. Django's own default config gives the "django"
+# logger a console handler of its own too (in DEBUG), which printed every refused request
+# twice; naming "django" here with no handlers leaves only the root one. Refused requests
+# (4xx) are one line each, without a traceback (quota_ledger.log.OneLineRefusals).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"one_line_refusals": {"()": "quota_ledger.log.OneLineRefusals"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line_refusals"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 
 if PRODUCTION:

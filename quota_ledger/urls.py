@@ -1,12 +1,14 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from ledger.web_access import AdminLoginForm
+
 admin.site.site_header = _("Pollutant quota ledger administration")
 admin.site.site_title = _("Quota ledger admin")
 admin.site.index_title = _("Reference data, entities and users")
+# A reporting client (API token only) cannot sign in to the admin either.
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -19,5 +21,5 @@ urlpatterns = [
     path("api/reductions/", include("reductions.api.urls")),
     path("", include("ledger.home_urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No /media/ route, in any mode: evidence and exports are served only by views that check
+# permissions (ledger/files.py).

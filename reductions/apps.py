@@ -7,4 +7,4 @@ class ReductionsConfig(AppConfig):
     verbose_name = _("Reduction projects")
 
     def ready(self) -> None:
-        from . import permissions  # noqa: F401  registers the rules predicates
+        from . import corrections, permissions  # noqa: F401  register rules and corrections

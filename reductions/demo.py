@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from ledger.models import User
@@ -12,6 +13,12 @@ from .models import Industry, PlanPeriod, Project, ProjectType
 
 DEMO_PREFIX = "演示："
 CREDIT_CODE = "91310000132200821H"
+# A minimal PDF standing in for the evidence a maker uploads before submitting.
+DEMO_EVIDENCE = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def _data(type_code: str, name: str, **extra) -> dict:
@@ -47,6 +54,9 @@ def load_demo_projects(users: list[User]) -> None:
         )
 
     def submit(p, user):
+        services.add_attachment(
+            project=p, upload=SimpleUploadedFile("演示证明材料.pdf", DEMO_EVIDENCE), user=user
+        )
         return services.act(project=p, user=user, action="submit")
 
     def approve(p):

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ledger.models import Pollutant
+from ledger.widgets import ISODateInput
 
 from .models import Industry, PlanPeriod, Project, ProjectType, Status, Tier
 from .services import PROJECT_FIELDS
@@ -27,14 +28,17 @@ class ProjectForm(forms.ModelForm):
         model = Project
         fields = list(PROJECT_FIELDS)
         widgets = {
-            "completion_date": forms.DateInput(attrs={"type": "date"}),
+            "completion_date": ISODateInput(),
             "measure": forms.Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["industry"].queryset = Industry.objects.all()
-        self.fields["project_type"].queryset = ProjectType.objects.select_related("parent")
+        # Headings (types with sub-types) are not offered: a project picks a sub-type.
+        self.fields["project_type"].queryset = ProjectType.objects.filter(
+            subtypes__isnull=True
+        ).select_related("parent")
         self.fields["plan_period"].queryset = PlanPeriod.objects.all()
         for pollutant in Pollutant:
             self.fields[AMOUNT_FIELDS[pollutant.value]] = amount_field(
@@ -61,7 +65,7 @@ class ReviewForm(forms.Form):
     document_date = forms.DateField(
         label=_("National certification date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=ISODateInput(),
     )
 
     def __init__(self, *args, project=None, national: bool = False, **kwargs):
@@ -80,6 +84,32 @@ class ReviewForm(forms.Form):
 
     def amounts(self) -> dict:
         return {p: self.cleaned_data[f] for p, f in AMOUNT_FIELDS.items() if f in self.cleaned_data}
+
+
+class SubmitForm(forms.Form):
+    """Submission; an enterprise submitting its own small package records its national
+    filing with it (the service says what is missing)."""
+
+    filing_number = forms.CharField(label=_("National filing no."), required=False, max_length=100)
+    filing_date = forms.DateField(
+        label=_("National filing date"),
+        required=False,
+        widget=ISODateInput(),
+    )
+
+    def __init__(self, *args, filing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not filing:
+            self.fields.clear()
+
+
+class FilingForm(forms.Form):
+    filing_number = forms.CharField(label=_("National filing no."), max_length=100)
+    filing_date = forms.DateField(label=_("National filing date"), widget=ISODateInput())
+
+
+class RejectFilingForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class AttachmentForm(forms.Form):

@@ -1,11 +1,14 @@
-"""Reference data for reduction projects: industries, project types (Annex 1), small-package
-rules (Annex 2), plan periods; reduction projects with their amounts, reviews and evidence."""
+"""Reference data for reduction projects: industries, project types (Annex 1 and the bureau's
+VOCs management measures), small-package rules (Annex 2), plan periods, evidence policy;
+reduction projects with their amounts, reviews, evidence and national filings."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ledger.files import RandomName
 from ledger.models import BilingualName, Pollutant, PollutantCategory
 
 
@@ -40,10 +43,30 @@ class Industry(BilingualName):
         return f"{self.code} {self.name}"
 
 
+class TypeKind(models.TextChoices):
+    """What kind of reduction a project type is: it decides which accounting method applies."""
+
+    ANNEX_1 = "ANNEX_1", _("Annex 1 key-project type (national accounting method)")
+    VOC_MANAGEMENT = "VOC_MGMT", _("VOCs management measure (Shanghai VOCs guide)")
+
+
+class ProjectTypeManager(models.Manager):
+    def get_by_natural_key(self, code: str) -> "ProjectType":
+        return self.get(code=code)
+
+
 class ProjectType(BilingualName):
-    """A reduction project type of Annex 1 (or a sub-type of one)."""
+    """A reduction project type: an Annex 1 type (or a sub-type of one), or a VOCs management
+    measure (挥发性有机物管理减排措施) the bureau maintains, accounted under the Shanghai
+    VOCs guide because the Ministry has no method for it (notice 三(四)).
+
+    A type with sub-types is a heading: projects pick one of its sub-types.
+    """
 
     code = models.CharField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=TypeKind.choices, default=TypeKind.ANNEX_1
+    )
     category = models.CharField(_("category"), max_length=8, choices=PollutantCategory.choices)
     parent = models.ForeignKey(
         "self",
@@ -56,16 +79,47 @@ class ProjectType(BilingualName):
     # Pollutant codes (ledger.Pollutant) whose reductions this type may claim.
     pollutants = models.JSONField(_("pollutants"), default=list)
     sort_order = models.PositiveSmallIntegerField(default=0)
+    is_seed = models.BooleanField(
+        _("seed data"),
+        default=False,
+        help_text=_("A placeholder row shipped with the system; replace it with the bureau's own."),
+    )
+
+    objects = ProjectTypeManager()
 
     class Meta:
         verbose_name = _("project type")
         verbose_name_plural = _("project types")
-        ordering = ["category", "sort_order", "code"]
+        ordering = ["kind", "category", "sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=TypeKind.ANNEX_1) | Q(category=PollutantCategory.AIR),
+                name="voc_management_type_is_air",
+            ),
+        ]
 
     def __str__(self) -> str:
         if self.parent_id:
             return f"{self.parent.name} — {self.name}"
         return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+    @property
+    def is_voc_management(self) -> bool:
+        return self.kind == TypeKind.VOC_MANAGEMENT
+
+    def clean(self) -> None:
+        errors = {}
+        if self.is_voc_management and self.pollutants != [Pollutant.VOCS]:
+            errors["pollutants"] = _("A VOCs management measure claims VOCs only.")
+        if self.parent_id and self.parent.kind != self.kind:
+            errors["kind"] = _("A sub-type has the kind of its parent type.")
+        if self.parent_id and self.parent.parent_id:
+            errors["parent"] = _("Sub-types go one level deep.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class BundleKey(models.TextChoices):
@@ -133,6 +187,16 @@ class PackageRule(models.Model):
     def __str__(self) -> str:
         return f"{self.project_type} ({self.effective_from})"
 
+    def clean(self) -> None:
+        if self.project_type_id and self.project_type.is_voc_management:
+            raise ValidationError(
+                {
+                    "project_type": _(
+                        "Annex 2 rows belong to Annex 1 types; a VOCs management measure has none."
+                    )
+                }
+            )
+
 
 class PlanPeriod(BilingualName):
     """A five-year plan period (e.g. 十四五, 2021–2025)."""
@@ -160,6 +224,42 @@ class Tier(models.TextChoices):
     PACKAGE = "PACKAGE", _("Small package")
     MICRO = "MICRO", _("Micro")
     VOC_MGMT = "VOC_MGMT", _("VOCs management")
+
+
+class AccountingMethod(models.TextChoices):
+    """The accounting method a tier implies (notice 三(一)–(四)); ``tiers.METHOD`` maps them."""
+
+    NATIONAL_KEY = (
+        "NATIONAL_KEY",
+        _(
+            "National key-project accounting method (MEE technical guide for emission reduction "
+            "accounting)"
+        ),
+    )
+    NATIONAL_PACKAGE = (
+        "NATIONAL_PACKAGE",
+        _("National small-package accounting, filed in the national reduction information system"),
+    )
+    SHANGHAI_VOC_GUIDE = (
+        "SHANGHAI_VOC_GUIDE",
+        _("Shanghai technical guide for VOCs deep-treatment reductions in key industries (trial)"),
+    )
+
+
+class EvidencePolicy(models.Model):
+    """Whether a project of a tier needs evidence (证明材料) before it is submitted."""
+
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, unique=True)
+    evidence_required = models.BooleanField(_("evidence required before submission"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("evidence policy")
+        verbose_name_plural = _("evidence policies")
+        ordering = ["tier"]
+
+    def __str__(self) -> str:
+        return f"{self.get_tier_display()}: {self.evidence_required}"
 
 
 class Status(models.TextChoices):
@@ -219,11 +319,11 @@ class Project(models.Model):
     )
     new_large_scale_farm = models.BooleanField(_("new large-scale farm"), default=False)
     green_island = models.BooleanField(_("VOCs green-island cluster"), default=False)
-    voc_management = models.BooleanField(
-        _("VOCs management measure under the Shanghai guide"), default=False
-    )
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
     tier_reason = models.CharField(_("why this tier"), max_length=400)
+    accounting_method = models.CharField(
+        _("accounting method"), max_length=20, choices=AccountingMethod.choices
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -240,6 +340,15 @@ class Project(models.Model):
     national_date = models.DateField(_("national certification date"), null=True, blank=True)
     # Incremented on every revocation so a re-certification posts under fresh keys.
     certification_round = models.PositiveSmallIntegerField(default=0)
+    # The national filing a small-package project is waiting in; cleared when it is returned.
+    filing = models.ForeignKey(
+        "BundleFiling",
+        verbose_name=_("national filing"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+    )
 
     class Meta:
         verbose_name = _("reduction project")
@@ -254,6 +363,16 @@ class Project(models.Model):
                 condition=Q(status="CERTIFIED", certified_at__isnull=False)
                 | ~Q(status="CERTIFIED"),
                 name="certified_project_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(tier__in=["KEY", "MICRO"], accounting_method="NATIONAL_KEY")
+                | Q(tier="PACKAGE", accounting_method="NATIONAL_PACKAGE")
+                | Q(tier="VOC_MGMT", accounting_method="SHANGHAI_VOC_GUIDE"),
+                name="project_method_follows_tier",
+            ),
+            models.CheckConstraint(
+                condition=Q(filing__isnull=True) | Q(tier="PACKAGE"),
+                name="only_packages_are_filed",
             ),
         ]
 
@@ -274,6 +393,10 @@ class ProjectAmount(models.Model):
     certified = models.DecimalField(
         _("certified (t/a)"), max_digits=15, decimal_places=3, null=True, blank=True
     )
+    # As the district approver passed it; the bundle pages and sheet show this amount.
+    district_reviewed = models.DecimalField(
+        _("district-reviewed (t/a)"), max_digits=15, decimal_places=3, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["pollutant"]
@@ -286,6 +409,11 @@ class ProjectAmount(models.Model):
                 condition=Q(certified__isnull=True) | Q(certified__gte=0),
                 name="certified_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(district_reviewed__isnull=True)
+                | (Q(district_reviewed__gte=0) & Q(district_reviewed__lte=models.F("claimed"))),
+                name="district_reviewed_within_claim",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -296,13 +424,26 @@ class ProjectAmount(models.Model):
         return Pollutant(self.pollutant).symbol
 
 
+class Action(models.TextChoices):
+    """Steps recorded in a project's history (``reductions.workflow`` names them)."""
+
+    CREATE = "create", _("Entered")
+    EDIT = "edit", _("Edited")
+    SUBMIT = "submit", _("Submitted")
+    WITHDRAW = "withdraw", _("Withdrawn")
+    APPROVE = "approve", _("Approved")
+    RETURN = "return", _("Returned")
+    REVOKE = "revoke", _("Revoked")
+
+
 class Review(models.Model):
-    """One step of the workflow: who, which role, when, decision, comment, amounts."""
+    """One step of the project's history: who, which role, when, decision, comment, amounts.
+    Entering and editing are steps too, so maker–checker can be checked from the data."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reviews")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(_("role"), max_length=32)
-    action = models.CharField(_("action"), max_length=20)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     from_status = models.CharField(max_length=20, choices=Status.choices)
     to_status = models.CharField(max_length=20, choices=Status.choices)
     comment = models.TextField(_("comment"), blank=True)
@@ -322,10 +463,13 @@ ATTACHMENT_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".xlsx"}
 
 
 class Attachment(models.Model):
-    """Evidence stored with the project (PDF, images, xlsx; size-limited)."""
+    """Evidence stored with the project (PDF, images, xlsx; size-limited, type checked from
+    the bytes). Stored under a random name; ``original_name`` is the name the uploader gave
+    and the name of the download, which only users who may see the project get
+    (``reductions.views.attachment_download``)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=RandomName("evidence"))
     original_name = models.CharField(max_length=255)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -334,3 +478,120 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class FilingStatus(models.TextChoices):
+    PENDING = "PENDING", _("Recorded, waiting for the district approver")
+    FILED = "FILED", _("Filed")
+    REJECTED = "REJECTED", _("Rejected by the district approver")
+
+
+class BundleFiling(models.Model):
+    """The filing of a small-package bundle in the national reduction information system
+    (国家减排信息系统填报, notice 三(二)): its national filing number and date, and the projects
+    it covers, frozen when recorded.
+
+    A district clerk records it and a different district approver confirms it (then it is
+    FILED). A municipal enterprise files its own PACKAGE project when submitting it: that
+    filing is FILED at once (``self_filed``), the municipal review being its check.
+    """
+
+    owner = models.ForeignKey(
+        "ledger.Entity", verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    bundle_key = models.CharField(_("bundle key"), max_length=300)
+    label = models.CharField(_("bundle"), max_length=400)
+    project_type = models.ForeignKey(
+        ProjectType, verbose_name=_("project type"), on_delete=models.PROTECT, related_name="+"
+    )
+    accounting_year = models.PositiveSmallIntegerField(_("accounting year"))
+    filing_number = models.CharField(_("national filing no."), max_length=100)
+    filing_date = models.DateField(_("national filing date"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=FilingStatus.choices, default=FilingStatus.PENDING
+    )
+    self_filed = models.BooleanField(_("filed by the enterprise itself"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+
+    class Meta:
+        verbose_name = _("national filing")
+        verbose_name_plural = _("national filings")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filing_number"],
+                condition=~Q(status="REJECTED"),
+                name="filing_number_used_once",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="FILED")
+                | Q(self_filed=True)
+                | (Q(confirmed_by__isnull=False) & ~Q(confirmed_by=models.F("recorded_by"))),
+                name="filing_confirmed_by_another_person",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="PENDING") | Q(confirmed_by__isnull=True),
+                name="pending_filing_unconfirmed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filing_number} · {self.label}"
+
+
+class FilingItem(models.Model):
+    """A project as it was filed: the amounts the district reviewed, frozen at filing."""
+
+    filing = models.ForeignKey(BundleFiling, on_delete=models.CASCADE, related_name="items")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="filing_items")
+    amounts = models.JSONField(_("amounts as filed"), default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "project"], name="project_once_per_filing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filing_id} {self.project_id}"
+
+
+class RetierAction(models.TextChoices):
+    RETIERED = "RETIERED", _("Re-tiered")
+    KEPT_FOR_REVIEW = "KEPT", _("Kept as it was, for the bureau to review")
+
+
+class RetierRecord(models.Model):
+    """A project an upgrade touched when tier rules changed (the VOCs management flag became
+    a type kind; Annex 2 rows took effect from 2021): re-tiered, or — when certified or
+    otherwise not safe to change — kept as it was and listed for the bureau to review
+    (``manage.py tier_review``)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="retier_records")
+    migration = models.CharField(_("upgrade step"), max_length=100)
+    action = models.CharField(_("action"), max_length=10, choices=RetierAction.choices)
+    old_tier = models.CharField(_("tier before"), max_length=10, choices=Tier.choices)
+    new_tier = models.CharField(_("tier after"), max_length=10, choices=Tier.choices, blank=True)
+    note = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    resolved_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    resolution = models.TextField(_("review outcome"), blank=True)
+
+    class Meta:
+        verbose_name = _("upgrade re-tiering record")
+        verbose_name_plural = _("upgrade re-tiering records")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.action} {self.old_tier}→{self.new_tier}"

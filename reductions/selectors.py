@@ -1,20 +1,47 @@
 """Reads of reduction projects: what a user may see, list filters, status counts, queues."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from ledger.models import EntityKind, User
+from ledger.permissions import is_human_user
 
 from . import workflow
-from .models import Project, Status
+from .models import (
+    Attachment,
+    BundleFiling,
+    FilingStatus,
+    Project,
+    RetierAction,
+    RetierRecord,
+    Review,
+    Status,
+    Tier,
+)
 
 DISTRICT_KINDS = (EntityKind.DISTRICT, EntityKind.COMMITTEE)
 
 
 def visible_projects(user: User) -> QuerySet[Project]:
+    """All projects for municipal roles and auditors; the own entity's for a clerk, approver
+    or enterprise user; none for anyone else (a user whose roles were removed, a superuser
+    without business roles)."""
     projects = Project.objects.select_related("owner", "project_type__parent", "industry")
     if user.has_perm("reductions.see_all_projects"):
         return projects
-    return projects.filter(owner_id=user.entity_id) if user.entity_id else projects.none()
+    if user.is_active and user.entity_id and is_human_user.test(user):
+        return projects.filter(owner_id=user.entity_id)
+    return projects.none()
+
+
+def visible_filings(user: User) -> QuerySet[BundleFiling]:
+    filings = BundleFiling.objects.select_related(
+        "owner", "project_type__parent", "recorded_by", "confirmed_by"
+    )
+    if user.has_perm("reductions.see_all_projects"):
+        return filings
+    if user.is_active and user.entity_id and is_human_user.test(user):
+        return filings.filter(owner_id=user.entity_id)
+    return filings.none()
 
 
 def filter_projects(projects: QuerySet[Project], params) -> QuerySet[Project]:
@@ -42,7 +69,16 @@ def status_counts(projects: QuerySet[Project]) -> dict[str, int]:
 
 
 def queue(user: User) -> QuerySet[Project]:
-    """Projects whose waiting review step is this user's (my queue), in one query."""
+    """Projects whose waiting review step this user may take now (my queue), in one query:
+    the role of the step, the entity, a small package filed before its certification, and
+    maker–checker over the whole path (the same rule as ``workflow.earlier_actor_ids``)."""
+    mine = Review.objects.filter(project=OuterRef("pk"), actor=user)
+    took_part = (
+        Q(created_by=user)
+        | Q(last_edited_by=user)
+        | Exists(Attachment.objects.filter(project=OuterRef("pk"), uploaded_by=user))
+        | Exists(mine.filter(action__in=workflow.MAKER_ACTIONS))
+    )
     condition = Q(pk__in=[])
     for kinds, routes in (
         (DISTRICT_KINDS, workflow.DISTRICT_ROUTES),
@@ -53,13 +89,21 @@ def queue(user: User) -> QuerySet[Project]:
             for step in steps:
                 if user.has_role(*workflow.roles_for(step)):
                     here = Q(tier=tier, owner__kind__in=kinds, status=waiting)
+                    here &= ~Exists(
+                        mine.filter(action=workflow.APPROVE).exclude(to_status=step.target)
+                    )
                     if not workflow.step_is_municipal(step):
                         here &= Q(owner_id=user.entity_id)
+                    if tier == Tier.PACKAGE and step.target == Status.CERTIFIED:
+                        here &= Q(filing__status=FilingStatus.FILED)
                     condition |= here
                 waiting = step.target
-    return (
-        visible_projects(user)
-        .filter(condition)
-        .exclude(Q(created_by=user) | Q(last_edited_by=user))
-        .order_by("updated_at")
-    )
+    return visible_projects(user).filter(condition).exclude(took_part).order_by("updated_at")
+
+
+def retier_records(*, everything: bool = False) -> list[RetierRecord]:
+    """What upgrades kept for the bureau to review (unreviewed first), or every record."""
+    records = RetierRecord.objects.select_related("project__owner").order_by("pk")
+    if not everything:
+        records = records.filter(action=RetierAction.KEPT_FOR_REVIEW, resolved_at__isnull=True)
+    return list(records)

@@ -9,23 +9,45 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from ledger.models import Pollutant
+from ledger import files
+from ledger import selectors as ledger_selectors
+from ledger.models import EntityKind, Pollutant
 from ledger.views import require
 
-from . import bundles, selectors, services, workflow
-from .forms import AMOUNT_FIELDS, AttachmentForm, ProjectFilterForm, ProjectForm, ReviewForm
-from .models import Project, ProjectAmount, Review, Status, Tier
+from . import bundles, corrections, selectors, services, workflow
+from .forms import (
+    AMOUNT_FIELDS,
+    AttachmentForm,
+    FilingForm,
+    ProjectFilterForm,
+    ProjectForm,
+    RejectFilingForm,
+    ReviewForm,
+    SubmitForm,
+)
+from .models import Attachment, FilingStatus, Project, ProjectAmount, Review, Status, Tier
 
 
 def _add_errors(form, error: services.ProjectError) -> None:
     for field, message in error.errors.items():
         form.add_error(field if field in form.fields else None, message)
+
+
+def _flash(request, error: services.ProjectError) -> None:
+    for message in error.errors.values():
+        messages.error(request, message)
+
+
+def _files_itself(project: Project) -> bool:
+    """An enterprise records the national filing of its own small package when submitting."""
+    return project.tier == Tier.PACKAGE and project.owner.kind == EntityKind.ENTERPRISE
 
 
 @login_required
@@ -94,8 +116,9 @@ def _save(request, project: Project | None):
 @login_required
 def project_new(request):
     entity = request.user.entity
-    if entity is None or not request.user.has_perm("reductions.create_project", entity):
+    if entity is None:
         raise PermissionDenied(_("You do not have permission to do this."))
+    require(request.user, "reductions.create_project", entity)
     return _save(request, None)
 
 
@@ -137,13 +160,20 @@ def tier_preview(request):
 def project_detail(request, pk: int):
     project = get_object_or_404(
         Project.objects.select_related(
-            "owner", "project_type__parent", "industry", "plan_period", "created_by"
+            "owner", "project_type__parent", "industry", "plan_period", "created_by", "filing"
         ),
         pk=pk,
     )
     require(request.user, "reductions.see_project", project)
     step = workflow.next_step(project)
     user = request.user
+    can_edit = user.has_perm("reductions.edit_project", project)
+    filing = project.filing
+    submit_initial = (
+        {"filing_number": filing.filing_number, "filing_date": filing.filing_date}
+        if filing is not None and filing.self_filed
+        else {}
+    )
     return render(
         request,
         "reductions/project_detail.html",
@@ -153,12 +183,23 @@ def project_detail(request, pk: int):
             "reviews": Review.objects.filter(project=project).select_related("actor"),
             "attachments": project.attachments.all(),
             "step": step,
-            "can_edit": user.has_perm("reductions.edit_project", project),
+            "can_edit": can_edit,
             "can_review": user.has_perm("reductions.review_project", project),
             "can_withdraw": user.has_perm("reductions.withdraw_project", project),
-            "can_revoke": user.has_perm("reductions.revoke_certification", project),
+            "correction": ledger_selectors.correction_box(
+                user, project, corrections.REVOKE_CERTIFICATION
+            ),
+            "needs_filing": bool(
+                step
+                and project.tier == Tier.PACKAGE
+                and step.target == Status.CERTIFIED
+                and (filing is None or filing.status != FilingStatus.FILED)
+            ),
             "review_form": ReviewForm(
                 project=project, national=bool(step and step.records_national_result)
+            ),
+            "submit_form": SubmitForm(
+                filing=_files_itself(project), initial=submit_initial, prefix="submit"
             ),
             "attachment_form": AttachmentForm(),
         },
@@ -168,12 +209,15 @@ def project_detail(request, pk: int):
 @login_required
 @require_POST
 def project_act(request, pk: int, action: str):
-    project = get_object_or_404(Project, pk=pk)
+    project = get_object_or_404(Project.objects.select_related("owner"), pk=pk)
     require(request.user, "reductions.see_project", project)
     step = workflow.next_step(project)
-    form = ReviewForm(
-        request.POST, project=project, national=bool(step and step.records_national_result)
-    )
+    if action == workflow.SUBMIT:
+        form = SubmitForm(request.POST, filing=_files_itself(project), prefix="submit")
+    else:
+        form = ReviewForm(
+            request.POST, project=project, national=bool(step and step.records_national_result)
+        )
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -188,10 +232,11 @@ def project_act(request, pk: int, action: str):
             amounts=form.amounts() if action == workflow.APPROVE else None,
             document_number=form.cleaned_data.get("document_number", ""),
             document_date=form.cleaned_data.get("document_date"),
+            filing_number=form.cleaned_data.get("filing_number", ""),
+            filing_date=form.cleaned_data.get("filing_date"),
         )
     except services.ProjectError as error:
-        for message in error.errors.values():
-            messages.error(request, message)
+        _flash(request, error)
     else:
         messages.success(
             request,
@@ -224,10 +269,26 @@ def attachment_add(request, pk: int):
 
 
 @login_required
+@require_GET
+def attachment_download(request, pk: int, attachment_id: int):
+    """Evidence, only for users who may see the project; downloaded under its own name."""
+    project = get_object_or_404(Project, pk=pk)
+    require(request.user, "reductions.see_project", project)
+    attachment = get_object_or_404(Attachment, pk=attachment_id, project=project)
+    if not attachment.file or not attachment.file.storage.exists(attachment.file.name):
+        raise Http404
+    return files.private_file_response(attachment.file, filename=attachment.original_name)
+
+
+@login_required
 def my_queue(request):
     projects = selectors.queue(request.user).prefetch_related("amounts")
     if request.method == "POST":
-        chosen = projects.filter(pk__in=request.POST.getlist("project"))
+        # Every chosen project goes to the service, which says why one cannot be approved
+        # (not filed yet, maker–checker…) rather than skipping it silently.
+        chosen = selectors.visible_projects(request.user).filter(
+            pk__in=request.POST.getlist("project")
+        )
         done = 0
         for project in chosen:
             try:
@@ -245,7 +306,12 @@ def my_queue(request):
 @login_required
 def bundle_list(request):
     return render(
-        request, "reductions/bundle_list.html", {"bundles": bundles.bundles(request.user)}
+        request,
+        "reductions/bundle_list.html",
+        {
+            "bundles": bundles.bundles(request.user),
+            "filings": bundles.waiting_filings(request.user),
+        },
     )
 
 
@@ -256,43 +322,140 @@ def _bundle_or_404(request) -> bundles.Bundle:
     return bundle
 
 
+def _bundle_url(key: str) -> str:
+    return f"{reverse('reductions:bundle')}?{urlencode({'key': key})}"
+
+
 @login_required
 def bundle_detail(request):
     bundle = _bundle_or_404(request)
-    user = request.user
-    can_certify = all(user.has_perm("reductions.review_project", p) for p in bundle.projects)
     return render(
         request,
         "reductions/bundle_detail.html",
-        {"bundle": bundle, "can_certify": can_certify, "key": bundle.key},
+        {
+            "bundle": bundle,
+            "key": bundle.key,
+            "can_record": request.user.has_perm("reductions.record_filing", bundle.owner),
+            "filing_form": FilingForm(),
+        },
+    )
+
+
+def _sheet_response(bundle: bundles.Bundle):
+    """The bundle sheet, written for this request and streamed; never stored."""
+    with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as handle:
+        path = Path(handle.name)
+    try:
+        bundles.write_bundle_sheet(bundle, path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    with translation.override("zh-hans"):
+        # Named in Chinese, like the sheet itself, which the district files as it is.
+        name = _("Small-package bundle %(owner)s %(year)s %(type)s.xlsx") % {
+            "owner": bundle.owner.name_zh,
+            "year": bundle.year,
+            "type": bundle.project_type.name_zh,
+        }
+    return files.generated_file_response(
+        path, filename=name, content_type=files.CONTENT_TYPES[files.XLSX]
     )
 
 
 @login_required
 def bundle_export(request):
-    bundle = _bundle_or_404(request)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bundle.xlsx"
-        bundles.write_bundle_sheet(bundle, path)
-        content = path.read_bytes()
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    name = f"bundle-{bundle.owner.code}-{bundle.year}-{bundle.project_type.code}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    """The bundle is found among the projects the user may see: another district's key is a
+    404."""
+    return _sheet_response(_bundle_or_404(request))
 
 
 @login_required
 @require_POST
-def bundle_certify(request):
+def bundle_record_filing(request):
     bundle = _bundle_or_404(request)
-    if not all(request.user.has_perm("reductions.review_project", p) for p in bundle.projects):
-        raise PermissionDenied(_("You do not have permission to do this."))
+    require(request.user, "reductions.record_filing", bundle.owner)
+    form = FilingForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_bundle_url(bundle.key))
     try:
-        certified = bundles.certify_bundle(user=request.user, bundle=bundle)
+        filing = bundles.record_filing(
+            user=request.user,
+            bundle=bundle,
+            filing_number=form.cleaned_data["filing_number"],
+            filing_date=form.cleaned_data["filing_date"],
+        )
+    except services.ProjectError as error:
+        _flash(request, error)
+        return redirect(_bundle_url(bundle.key))
+    messages.success(
+        request,
+        _("The filing was recorded; a district approver confirms it next."),
+    )
+    return redirect("reductions:filing", pk=filing.pk)
+
+
+def _filing_or_404(request, pk: int):
+    return get_object_or_404(selectors.visible_filings(request.user), pk=pk)
+
+
+@login_required
+def filing_detail(request, pk: int):
+    filing = _filing_or_404(request, pk)
+    user = request.user
+    waiting = list(filing.projects.filter(status=Status.DISTRICT_REVIEWED).select_related("owner"))
+    return render(
+        request,
+        "reductions/filing_detail.html",
+        {
+            "filing": filing,
+            "bundle": bundles.filing_bundle(filing),
+            "current": {p.pk: p for p in filing.projects.all()},
+            "can_decide": user.has_perm("reductions.decide_filing", filing),
+            "can_certify": filing.status == FilingStatus.FILED
+            and bool(waiting)
+            and all(user.has_perm("reductions.review_project", p) for p in waiting),
+            "reject_form": RejectFilingForm(),
+        },
+    )
+
+
+@login_required
+def filing_export(request, pk: int):
+    filing = _filing_or_404(request, pk)
+    return _sheet_response(bundles.filing_bundle(filing))
+
+
+@login_required
+@require_POST
+def filing_decide(request, pk: int, decision: str):
+    filing = _filing_or_404(request, pk)
+    try:
+        if decision == "confirm":
+            bundles.confirm_filing(user=request.user, filing=filing)
+            messages.success(request, _("The filing is confirmed: the bundle is filed."))
+        elif decision == "reject":
+            bundles.reject_filing(
+                user=request.user, filing=filing, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("The filing was rejected; its projects wait for filing."))
+        else:
+            raise Http404
+    except services.ProjectError as error:
+        _flash(request, error)
+    return redirect("reductions:filing", pk=filing.pk)
+
+
+@login_required
+@require_POST
+def filing_certify(request, pk: int):
+    filing = _filing_or_404(request, pk)
+    try:
+        certified = bundles.certify_filing(user=request.user, filing=filing)
     except services.ProjectError as error:
         messages.error(request, str(error))
-        return redirect(f"{reverse('reductions:bundle')}?{urlencode({'key': bundle.key})}")
+        return redirect("reductions:filing", pk=filing.pk)
     messages.success(request, _("%(n)s project(s) certified.") % {"n": len(certified)})
     return redirect("reductions:bundles")

@@ -4,13 +4,19 @@ After SUBMITTED a project walks the review steps of its route, chosen by tier an
 each step names the state it leads to and the role that takes it. The last step certifies.
 RETURNED (with a reason) is open from every review step; WITHDRAWN to the maker before the
 first review; a certified project can be revoked by a municipal approver.
+
+Maker–checker over the whole path (DESIGN §3): whoever took an earlier step on a project —
+entered, edited, added evidence, submitted, or passed an earlier review step — never takes
+a review step, even holding both roles. Returning a project is not a step on its path: the
+reviewer who returned it may review the corrected project, and a reviewer may take the same
+step again in a later pass.
 """
 
 from dataclasses import dataclass
 
 from ledger.models import EntityKind, Role
 
-from .models import Project, Status, Tier
+from .models import Action, Attachment, Project, Review, Status, Tier
 
 
 @dataclass(frozen=True)
@@ -59,12 +65,15 @@ MAKER_ROLE = {
 
 REVIEW_STATES = (Status.SUBMITTED, Status.DISTRICT_REVIEWED, Status.MUNICIPAL_REVIEWED)
 
-# Actions
-SUBMIT = "submit"
-WITHDRAW = "withdraw"
-APPROVE = "approve"
-RETURN = "return"
-REVOKE = "revoke"
+# Actions. CREATE and EDIT are recorded in the history too, so the maker–checker rule can be
+# checked from the data.
+CREATE = Action.CREATE
+EDIT = Action.EDIT
+SUBMIT = Action.SUBMIT
+WITHDRAW = Action.WITHDRAW
+APPROVE = Action.APPROVE
+RETURN = Action.RETURN
+REVOKE = Action.REVOKE
 
 
 def route(project: Project) -> tuple[ReviewStep, ...]:
@@ -91,3 +100,24 @@ def roles_for(step: ReviewStep) -> set[str]:
 
 def step_is_municipal(step: ReviewStep) -> bool:
     return bool(roles_for(step) & {Role.MUNICIPAL_CLERK, Role.MUNICIPAL_APPROVER})
+
+
+# Steps that put the taker on the project's path (besides passing a review step).
+MAKER_ACTIONS = (CREATE, EDIT, SUBMIT)
+
+
+def earlier_actor_ids(project: Project, step: ReviewStep) -> set[int]:
+    """Everyone who took an earlier step on the project's path than ``step``."""
+    ids = {project.created_by_id, project.last_edited_by_id}
+    ids.update(Attachment.objects.filter(project=project).values_list("uploaded_by_id", flat=True))
+    ids.update(
+        Review.objects.filter(project=project, action__in=MAKER_ACTIONS).values_list(
+            "actor_id", flat=True
+        )
+    )
+    ids.update(
+        Review.objects.filter(project=project, action=APPROVE)
+        .exclude(to_status=step.target)
+        .values_list("actor_id", flat=True)
+    )
+    return ids

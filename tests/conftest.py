@@ -3,6 +3,7 @@ import os
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 
 from ledger.demo import load_reference_data
 from ledger.models import Entity, Role
@@ -26,6 +27,14 @@ def pytest_runtest_setup(item):
         _skip_or_fail("needs Redis: set REDIS_URL=redis://…")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """PBKDF2's 1.5 million rounds cost about a second per user made or signed in; the
+    suite checks who may do what, not the hasher's strength."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
@@ -33,13 +42,44 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request):
+    """A transactional test's database was flushed by the one before it: load the reference
+    data (districts, types, Annex 2 rows…) again, as a fresh installation has it."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        load_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _commit_time_checks(request):
+    """After each database test on PostgreSQL, run the deferred (commit-time) triggers on what
+    it left, as COMMIT would: a test that leaves the ledger inconsistent fails."""
+    # Taken now: a test may replace connection.cursor (e.g. to simulate an outage).
+    cursor = connection.cursor
+    yield
+    if connection.vendor != "postgresql" or "transactional_db" in request.fixturenames:
+        return
+    marker = request.node.get_closest_marker("django_db")
+    if "db" in request.fixturenames or (marker and not marker.kwargs.get("transaction")):
+        from .factories import as_committed
+
+        as_committed(cursor)
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Tests run tasks in-process against the test database; the Redis test opts out."""
+    from celery._state import _set_task_join_will_block
+
     from quota_ledger.celery import app
 
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+    # Celery keeps "joining would block" in one process-wide flag that eager tasks set and
+    # restore; threads running eager tasks at once (the simulation) can leave it set.
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)

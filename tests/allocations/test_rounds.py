@@ -12,7 +12,7 @@ from ledger import services as ledger_services
 from ledger.models import Transaction
 from reductions import services as reduction_services
 from reductions.models import PlanPeriod
-from tests.factories import make_project
+from tests.factories import correct, file_bundle, make_project
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,7 @@ def certify(district_clerk, district_approver, municipal_approver, municipal_cle
             )
         if project.tier == "PACKAGE":
             project = act(project=project, user=district_approver, action="approve")
+            file_bundle(project, clerk=district_clerk, approver=district_approver)
             return act(project=project, user=municipal_approver, action="approve")
         raise AssertionError(project.tier)
 
@@ -158,21 +159,54 @@ def test_lowered_line_then_later_round_gives_the_rest(
     assert cod(pudong) == D("5")
 
 
-def test_revoke_then_rerun(pudong, period, municipal_clerk, municipal_approver, certify):
+def test_revoke_then_rerun(
+    pudong, period, municipal_clerk, municipal_approver, second_approver, certify
+):
     certify("12")
     target(pudong, period, "10", municipal_clerk)
     round_ = run_round(period, municipal_clerk, municipal_approver)
-    with pytest.raises(services.AllocationError, match="Say why"):
-        services.revoke_round(round_=round_, user=municipal_approver, reason="")
-    services.revoke_round(round_=round_, user=municipal_approver, reason="目标录入错误")
+    with pytest.raises(ledger_services.LedgerError, match="Say why"):
+        correct(
+            "revoke_round", round_, proposer=municipal_approver, approver=second_approver, reason=""
+        )
+    correction = ledger_services.propose_correction(
+        action="revoke_round", record=round_, reason="目标录入错误", user=municipal_approver
+    )
+    round_.refresh_from_db()
+    assert round_.status == RoundStatus.APPROVED and cod(pudong) == D("2")
+    with pytest.raises(ledger_services.FourEyesViolation):
+        ledger_services.approve_correction(correction=correction, user=municipal_approver)
+    ledger_services.approve_correction(correction=correction, user=second_approver)
+    round_.refresh_from_db()
+    assert round_.status == RoundStatus.REVOKED
     assert cod(pudong) == 0
+    reversal = Transaction.objects.get(kind="REVERSAL")
+    assert (reversal.posted_by, reversal.approved_by) == (municipal_approver, second_approver)
     rerun = run_round(period, municipal_clerk, municipal_approver)
     assert lines(rerun) == {("310115", "COD"): D("2")}
     assert cod(pudong) == D("2")
 
 
-def test_revoke_refused_when_quota_was_used(
+def test_a_line_cannot_be_reversed_bare_only_through_its_round(
     pudong, period, municipal_clerk, municipal_approver, certify
+):
+    certify("12")
+    target(pudong, period, "10", municipal_clerk)
+    round_ = run_round(period, municipal_clerk, municipal_approver)
+    line_txn = round_.lines.get().transaction
+    with pytest.raises(ledger_services.PostingOwned, match="Revoke the allocation round"):
+        ledger_services.propose_correction(
+            action="reverse_transaction", record=line_txn, reason="x", user=municipal_approver
+        )
+    with pytest.raises(ledger_services.PostingOwned):
+        ledger_services.reverse(
+            original=line_txn, reason="x", user=municipal_clerk, approver=municipal_approver
+        )
+    assert cod(pudong) == D("2")
+
+
+def test_revoke_refused_when_quota_was_used(
+    pudong, period, municipal_clerk, municipal_approver, second_approver, certify
 ):
     certify("12")
     target(pudong, period, "10", municipal_clerk)
@@ -184,8 +218,8 @@ def test_revoke_refused_when_quota_was_used(
         reason="EIA",
     )
     ledger_services.consume_hold(hold=hold, user=municipal_clerk)
-    with pytest.raises(services.AllocationError, match="Insufficient"):
-        services.revoke_round(round_=round_, user=municipal_approver, reason="x")
+    with pytest.raises(ledger_services.LedgerError, match="Insufficient"):
+        correct("revoke_round", round_, proposer=municipal_approver, approver=second_approver)
     round_.refresh_from_db()
     assert round_.status == RoundStatus.APPROVED
     assert cod(pudong) == D("0.5")

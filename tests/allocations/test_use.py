@@ -28,7 +28,7 @@ def new_project(user, district, area="NON_ATTAINMENT", eia="沪环评〔2026〕1
             "name": "新建涂装线",
             "builder": "上海某制造有限公司",
             "eia_number": eia,
-            "district": district,
+            "owner": district,
             "industry": Industry.objects.get(code="36"),
             "area_status": area,
         },
@@ -139,7 +139,7 @@ def test_maker_cannot_approve_and_can_withdraw(pudong, make_user, municipal_cler
     fund(pudong, "NOX", "5", user=municipal_clerk)
     project = new_project(both, pudong, area="ATTAINMENT", NOX="2")
     services.request_use(project=project, user=both, lines=[(pudong, "NOX", D("2"))])
-    with pytest.raises(services.AllocationError, match="not yours"):
+    with pytest.raises(services.MakerCannotDecide, match="another approver must decide"):
         services.approve_use(project=project, user=both)
     services.withdraw_use(project=project, user=both)
     assert account(pudong).held == 0
@@ -165,7 +165,7 @@ def test_eia_number_is_unique_and_other_district_refused(
         new_project(district_clerk, pudong)
     with pytest.raises(services.AllocationError, match="may not enter"):
         new_project(district_clerk, xuhui, eia="X-2")
-    assert new_project(municipal_clerk, xuhui, eia="X-3").district == xuhui
+    assert new_project(municipal_clerk, xuhui, eia="X-3").owner == xuhui
 
 
 def test_waiting_requests_match_who_decides(

@@ -7,9 +7,10 @@ from django.utils import timezone
 from allocations import services
 from allocations.models import AllocationRound, Target
 from ledger import services as ledger_services
+from ledger.models import Correction
 from reductions import services as reduction_services
 from reductions.models import PlanPeriod
-from tests.factories import make_project
+from tests.factories import UserFactory, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def test_overview_is_bounded(client_for, municipal_clerk, due, django_assert_max
     with django_assert_max_num_queries(12):
         page = client.get(reverse("allocations:overview"), params)
     assert page.status_code == 200
-    assert "#e6f4ea" in page.content.decode()
+    assert 'class="num met"' in page.content.decode()
 
 
 def test_round_lifecycle_through_the_pages(
@@ -112,12 +113,21 @@ def test_round_lifecycle_through_the_pages(
     round_.refresh_from_db()
     assert round_.status == "APPROVED"
     assert ledger_services.entity_account(pudong, "COD").balance == Decimal("1.5")
-    response = approver.post(
-        reverse("allocations:round_act", args=[round_.pk, "revoke"]), {"comment": ""}, follow=True
-    )
-    assert "撤销的理由" in response.content.decode()
-    approver.post(reverse("allocations:round_act", args=[round_.pk, "revoke"]), {"comment": "复核"})
+    page = approver.get(reverse("allocations:round", args=[round_.pk])).content.decode()
+    propose = reverse("ledger:correction_new", args=["revoke_round", round_.pk])
+    assert propose in page
+    form = approver.get(propose).content.decode()
+    assert "从浦东新区收回化学需氧量（COD） 1.500 吨" in form  # what approving will post
+    response = approver.post(propose, {"reason": ""})
+    assert "该字段是必填项" in response.content.decode()
+    approver.post(propose, {"reason": "复核"})
+    assert ledger_services.entity_account(pudong, "COD").balance == Decimal("1.5")
+    second = client_for(UserFactory(entity=municipal_approver.entity, roles=["MUNICIPAL_APPROVER"]))
+    correction = Correction.objects.get()
+    second.post(reverse("ledger:correction", args=[correction.pk]), {"decision": "approve"})
     assert ledger_services.entity_account(pudong, "COD").balance == 0
+    round_.refresh_from_db()
+    assert round_.status == "REVOKED"
 
 
 def test_second_open_round_is_refused_on_the_page(client_for, municipal_clerk):
@@ -157,7 +167,7 @@ def test_construction_project_through_the_pages(
             "name": "新建喷涂车间",
             "builder": "上海某汽车零部件有限公司",
             "eia_number": "沪环评〔2026〕88号",
-            "district": pudong.pk,
+            "owner": pudong.pk,
             "industry": Industry.objects.get(code="36").pk,
             "area_status": "ATTAINMENT",
             "emission_NOX": "2",
@@ -177,7 +187,7 @@ def test_construction_project_through_the_pages(
     assert client_for(other_district_clerk).get(response.url).status_code == 404
     approver = client_for(district_approver)
     waiting = approver.get(reverse("allocations:constructions"), {"waiting": "1"})
-    assert [p.pk for p in waiting.context["projects"]] == [project.pk]
+    assert [p.pk for p in waiting.context["page"]] == [project.pk]
     approver.post(reverse("allocations:construction_act", args=[project.pk, "approve"]))
     project.refresh_from_db()
     assert project.status == "APPROVED"
@@ -194,7 +204,7 @@ def test_insufficient_quota_shows_figures_on_the_page(client_for, district_clerk
             "name": "x",
             "builder": "y",
             "eia_number": "E-9",
-            "district": pudong,
+            "owner": pudong,
             "industry": Industry.objects.get(code="36"),
             "area_status": "ATTAINMENT",
         },
@@ -237,7 +247,7 @@ def test_request_form_follows_the_service_rule(
             "name": "x",
             "builder": "y",
             "eia_number": "R-1",
-            "district": pudong,
+            "owner": pudong,
             "industry": Industry.objects.get(code="36"),
             "area_status": "ATTAINMENT",
         },

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.db import close_old_connections, connection
 
-from ledger import selectors, services
+from ledger import audit, services
 from ledger.models import Entity, Role, Transaction
 from ledger.services import Leg
-from tests.factories import EntityFactory, UserFactory, fund
+from tests.factories import EntityFactory, UserFactory, fund, transfer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -68,7 +68,7 @@ def test_concurrent_draws_exactly_the_affordable_number_succeed(setup_entity):
     assert len(refused) == WORKERS - 5, results
     account.refresh_from_db()
     assert account.balance == Decimal("0.000")
-    assert selectors.reconcile() == []
+    assert audit.reconcile() == []
 
 
 def test_concurrent_holds_never_overcommit(setup_entity):
@@ -107,7 +107,7 @@ def test_opposite_transfers_do_not_deadlock(setup_entity):
 
     def trade(i: int):
         seller, buyer = (entity, other) if i % 2 else (other, entity)
-        return services.transfer(
+        return transfer(
             seller=seller,
             buyer=buyer,
             pollutant="COD",
@@ -123,4 +123,4 @@ def test_opposite_transfers_do_not_deadlock(setup_entity):
         + services.entity_account(other, "COD").balance
     )
     assert total == Decimal("100")
-    assert selectors.reconcile() == []
+    assert audit.reconcile() == []

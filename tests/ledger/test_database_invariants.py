@@ -7,7 +7,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from ledger import services
 from ledger.models import Account
-from tests.factories import fund
+from tests.factories import fund, transfer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -29,17 +29,17 @@ def posted(pudong, municipal_clerk):
 
 def test_entries_cannot_be_updated(posted):
     entry = posted.entries.first()
-    with pytest.raises(DatabaseError, match="Cannot update"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="append-only; UPDATE refused"), transaction.atomic():
         sql("UPDATE ledger_entry SET amount = amount + 1 WHERE id = %s", [entry.pk])
 
 
 def test_entries_cannot_be_deleted(posted):
-    with pytest.raises(DatabaseError, match="Cannot update or delete"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="append-only; DELETE refused"), transaction.atomic():
         sql("DELETE FROM ledger_entry WHERE transaction_id = %s", [posted.pk])
 
 
 def test_transactions_cannot_be_updated_or_deleted(posted):
-    with pytest.raises(DatabaseError, match="Cannot update"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="append-only; UPDATE refused"), transaction.atomic():
         sql("UPDATE ledger_transaction SET memo = 'edited' WHERE id = %s", [posted.pk])
     with pytest.raises(DatabaseError), transaction.atomic():
         sql("DELETE FROM ledger_transaction WHERE id = %s", [posted.pk])
@@ -78,7 +78,7 @@ def test_unbalanced_insert_is_rejected(pudong, xuhui, municipal_clerk, posted):
 
 def test_single_leg_transaction_is_rejected(pudong, municipal_clerk, posted):
     a = services.entity_account(pudong, "COD")
-    with pytest.raises(IntegrityError, match="at least two are required"), transaction.atomic():
+    with pytest.raises(IntegrityError, match="fewer than two legs"), transaction.atomic():
         txn = insert_transaction(municipal_clerk.pk, "raw-one-leg")
         insert_entry(txn, a, "-1.000", "4.000")
         sql("UPDATE ledger_account SET balance = 4 WHERE id = %s", [a.pk])
@@ -113,8 +113,10 @@ def test_entity_account_cannot_go_negative(pudong):
         Account.objects.filter(pk=account.pk).update(balance=Decimal("-1"))
 
 
-def test_reversal_of_a_reversal_is_rejected(posted, municipal_approver):
-    reversal = services.reverse(original=posted, reason="r", user=municipal_approver)
+def test_reversal_of_a_reversal_is_rejected(posted, municipal_approver, second_approver):
+    reversal = services.reverse(
+        original=posted, reason="r", user=municipal_approver, approver=second_approver
+    )
     with pytest.raises(IntegrityError, match="cannot itself be reversed"), transaction.atomic():
         sql(
             "INSERT INTO ledger_transaction (kind, effective_date, memo, idempotency_key,"
@@ -124,14 +126,14 @@ def test_reversal_of_a_reversal_is_rejected(posted, municipal_approver):
         )
 
 
-def test_double_reversal_is_rejected_by_a_unique_index(posted, municipal_approver):
-    services.reverse(original=posted, reason="r", user=municipal_approver)
+def test_double_reversal_is_rejected_by_a_unique_index(posted, municipal_approver, second_approver):
+    services.reverse(original=posted, reason="r", user=municipal_approver, approver=second_approver)
     with pytest.raises(IntegrityError), transaction.atomic():
         sql(
             "INSERT INTO ledger_transaction (kind, effective_date, memo, idempotency_key,"
-            " reference_id, reference_text, posted_by_id, posted_at, reverses_id)"
-            " VALUES ('REVERSAL', CURRENT_DATE, '', 'raw-r2', '', '', %s, now(), %s)",
-            [municipal_approver.pk, posted.pk],
+            " reference_id, reference_text, posted_by_id, approved_by_id, posted_at, reverses_id)"
+            " VALUES ('REVERSAL', CURRENT_DATE, '', 'raw-r2', '', '', %s, %s, now(), %s)",
+            [municipal_approver.pk, second_approver.pk, posted.pk],
         )
 
 
@@ -140,12 +142,12 @@ def test_closed_hold_cannot_change(posted, pudong, municipal_clerk):
         account=services.entity_account(pudong, "COD"), amount="1", user=municipal_clerk, reason="r"
     )
     services.release_hold(hold=hold, user=municipal_clerk)
-    with pytest.raises(IntegrityError, match="closed"), transaction.atomic():
+    with pytest.raises(IntegrityError, match="is resolved"), transaction.atomic():
         sql("UPDATE ledger_hold SET status = 'ACTIVE', closed_at = NULL WHERE id = %s", [hold.pk])
 
 
 def test_service_postings_pass_every_trigger_at_commit(posted, pudong, xuhui, municipal_clerk):
-    services.transfer(
+    transfer(
         seller=pudong,
         buyer=xuhui,
         pollutant="COD",
@@ -158,3 +160,13 @@ def test_service_postings_pass_every_trigger_at_commit(posted, pudong, xuhui, mu
     )
     services.consume_hold(hold=hold, user=municipal_clerk)
     immediate()
+
+
+def test_a_reversal_without_an_approver_is_rejected(posted, municipal_approver):
+    with pytest.raises(IntegrityError, match="needs an approver"), transaction.atomic():
+        sql(
+            "INSERT INTO ledger_transaction (kind, effective_date, memo, idempotency_key,"
+            " reference_id, reference_text, posted_by_id, posted_at, reverses_id)"
+            " VALUES ('REVERSAL', CURRENT_DATE, '', 'raw-r3', '', '', %s, now(), %s)",
+            [municipal_approver.pk, posted.pk],
+        )

@@ -17,7 +17,8 @@ ROLE_ENTITY = {
     Role.REPORTING_CLIENT: "SHSEE",
 }
 
-# role -> (see all, see own ledger, see other ledger, record trade, propose adj., reverse)
+# role -> (see all, see own ledger, see other ledger, propose adj., propose reversal,
+#          approve reversal)
 MATRIX = {
     Role.DISTRICT_CLERK: (False, True, False, False, False, False),
     Role.DISTRICT_APPROVER: (False, True, False, False, False, False),
@@ -40,9 +41,9 @@ def test_permission_matrix(role, make_user, enterprise, xuhui):
         user.has_perm("ledger.see_all_entities"),
         user.has_perm("ledger.see_entity_ledger", entity),
         user.has_perm("ledger.see_entity_ledger", xuhui),
-        user.has_perm("ledger.record_trade"),
         user.has_perm("ledger.propose_adjustment"),
-        user.has_perm("ledger.reverse_transaction"),
+        user.has_perm("ledger.propose_reversal"),
+        user.has_perm("ledger.approve_reversal"),
     )
     assert actual == expected
 
@@ -67,3 +68,22 @@ def test_only_another_approver_decides_an_adjustment(municipal_approver, second_
     )
     assert not municipal_approver.has_perm("ledger.decide_adjustment", proposal)
     assert second_approver.has_perm("ledger.decide_adjustment", proposal)
+
+
+def test_superuser_without_roles_takes_no_business_action(make_user, bureau, pudong):
+    admin = make_user(None, bureau, is_superuser=True, is_staff=True)
+    assert not admin.has_perm("ledger.see_all_entities")
+    assert not admin.has_perm("ledger.see_entity_ledger", pudong)
+    assert not admin.has_perm("ledger.propose_adjustment")
+    assert not admin.has_perm("ledger.approve_reversal")
+    assert not admin.has_perm("reductions.create_project", pudong)
+    assert not admin.has_perm("allocations.decide_round")
+    # Reference data stays theirs to administer.
+    assert admin.has_perm("reductions.change_packagerule")
+    assert admin.has_perm("ledger.add_entity")
+
+
+def test_superuser_with_a_role_acts_by_that_role_only(make_user, bureau):
+    admin = make_user(Role.AUDITOR, bureau, is_superuser=True)
+    assert admin.has_perm("ledger.see_all_entities")
+    assert not admin.has_perm("ledger.propose_adjustment")

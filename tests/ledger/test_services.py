@@ -1,3 +1,4 @@
+import datetime
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -6,9 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import translation
+from django.utils import timezone, translation
 
-from ledger import selectors, services
+from ledger import audit, selectors, services
 from ledger.models import (
     Account,
     AdjustmentStatus,
@@ -20,7 +21,7 @@ from ledger.models import (
     TransactionKind,
 )
 from ledger.services import Leg
-from tests.factories import fund
+from tests.factories import as_committed, fund, reconciled, transfer
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,7 @@ def test_post_moves_quota_and_keeps_running_balances(pudong, municipal_clerk):
     ]
     pool = services.system_account(SystemAccountKind.ALLOCATION_POOL, "COD")
     assert pool.balance == D("-10.500")
-    assert selectors.reconcile() == []
+    assert reconciled() == []
 
 
 def test_insufficient_quota_is_refused_with_figures_and_nothing_written(pudong, municipal_clerk):
@@ -151,30 +152,41 @@ def test_closed_account_is_refused(pudong, municipal_clerk):
     assert not Transaction.objects.exists()
 
 
-def test_reversal_restores_balances_and_cannot_be_repeated_or_reversed(pudong, municipal_approver):
+def test_reversal_restores_balances_and_cannot_be_repeated_or_reversed(
+    pudong, municipal_approver, second_approver
+):
     original = fund(pudong, "COD", "4", user=municipal_approver, key="a")
-    reversal = services.reverse(original=original, reason="wrong entity", user=municipal_approver)
+    reversal = services.reverse(
+        original=original, reason="wrong entity", user=municipal_approver, approver=second_approver
+    )
     assert reversal.kind == TransactionKind.REVERSAL
     assert reversal.reverses_id == original.pk
     assert reversal.memo == "wrong entity"
     assert balance(pudong) == 0
     with pytest.raises(services.DuplicateReversal, match="already been reversed"):
-        services.reverse(original=original, reason="again", user=municipal_approver)
+        services.reverse(
+            original=original, reason="again", user=municipal_approver, approver=second_approver
+        )
     with pytest.raises(services.ReversalNotAllowed, match="cannot itself be reversed"):
-        services.reverse(original=reversal, reason="undo", user=municipal_approver)
+        services.reverse(
+            original=reversal, reason="undo", user=municipal_approver, approver=second_approver
+        )
     with pytest.raises(services.ReversalNotAllowed, match="needs a reason"):
         services.reverse(
             original=fund(pudong, "COD", "1", user=municipal_approver, key="b"),
             reason=" ",
             user=municipal_approver,
+            approver=second_approver,
         )
 
 
-def test_reversal_that_would_overdraw_is_refused(pudong, municipal_approver):
+def test_reversal_that_would_overdraw_is_refused(pudong, municipal_approver, second_approver):
     allocation = fund(pudong, "COD", "4", user=municipal_approver, key="a")
     use(pudong, "3", municipal_approver, "b")
     with pytest.raises(services.InsufficientQuota):
-        services.reverse(original=allocation, reason="mistake", user=municipal_approver)
+        services.reverse(
+            original=allocation, reason="mistake", user=municipal_approver, approver=second_approver
+        )
     assert balance(pudong) == D("1.000")
 
 
@@ -197,10 +209,10 @@ def test_hold_reduces_available_and_is_consumed_as_use(pudong, municipal_clerk, 
     assert (account.balance, account.held) == (D("1.5"), D("0"))
     hold.refresh_from_db()
     assert hold.status == HoldStatus.CONSUMED and hold.consumed_by_id == txn.pk
-    with pytest.raises(services.HoldStateError, match="already been consumed"):
+    with pytest.raises(services.HoldStateError, match="already resolved"):
         services.release_hold(hold=hold, user=municipal_clerk)
     assert services.system_account("CONSUMPTION", "VOCS").balance == D("3.5")
-    assert selectors.reconcile() == []
+    assert reconciled() == []
 
 
 def test_released_hold_gives_quota_back_once(pudong, municipal_clerk):
@@ -211,7 +223,7 @@ def test_released_hold_gives_quota_back_once(pudong, municipal_clerk):
     services.release_hold(hold=hold, user=municipal_clerk)
     account.refresh_from_db()
     assert (account.balance, account.held) == (D("5"), D("0"))
-    with pytest.raises(services.HoldStateError, match="already been released"):
+    with pytest.raises(services.HoldStateError, match="already resolved"):
         services.consume_hold(hold=hold, user=municipal_clerk)
     assert not Transaction.objects.filter(kind="USE").exists()
 
@@ -223,10 +235,10 @@ def test_hold_is_refused_on_system_accounts(municipal_clerk):
 
 
 def test_transfer_between_entities_and_its_reversal(
-    pudong, xuhui, municipal_clerk, municipal_approver
+    pudong, xuhui, municipal_clerk, municipal_approver, second_approver
 ):
     fund(pudong, "NOX", "6", user=municipal_clerk, key="a")
-    out, into = services.transfer(
+    out, into = transfer(
         seller=pudong,
         buyer=xuhui,
         pollutant="NOX",
@@ -240,7 +252,12 @@ def test_transfer_between_entities_and_its_reversal(
     assert balance(pudong, "NOX") == D("3.5")
     assert balance(xuhui, "NOX") == D("2.5")
     assert services.system_account("TRADING", "NOX").balance == 0
-    services.reverse(original=into, reason="contract cancelled", user=municipal_approver)
+    services.reverse(
+        original=into,
+        reason="contract cancelled",
+        user=municipal_approver,
+        approver=second_approver,
+    )
     assert balance(pudong, "NOX") == D("6")
     assert balance(xuhui, "NOX") == 0
     assert Transaction.objects.filter(kind="REVERSAL").count() == 2
@@ -249,7 +266,7 @@ def test_transfer_between_entities_and_its_reversal(
 def test_transfer_beyond_sellers_quota_is_refused_whole(pudong, xuhui, municipal_clerk):
     fund(pudong, "NOX", "1", user=municipal_clerk, key="a")
     with pytest.raises(services.InsufficientQuota):
-        services.transfer(
+        transfer(
             seller=pudong,
             buyer=xuhui,
             pollutant="NOX",
@@ -258,24 +275,6 @@ def test_transfer_beyond_sellers_quota_is_refused_whole(pudong, xuhui, municipal
             user=municipal_clerk,
         )
     assert not Transaction.objects.filter(kind__startswith="TRADE").exists()
-
-
-def test_acquisition_from_exchange_needs_a_certificate_and_posts_once(pudong, municipal_clerk):
-    with pytest.raises(services.LedgerError, match="certificate number is required"):
-        services.acquire_from_exchange(
-            entity=pudong, pollutant="COD", amount="1", certificate_number=" ", user=municipal_clerk
-        )
-    for _ in range(2):
-        txn = services.acquire_from_exchange(
-            entity=pudong,
-            pollutant="COD",
-            amount="1.2",
-            certificate_number="SH-2026-17",
-            user=municipal_clerk,
-        )
-    assert txn.kind == TransactionKind.TRADE_IN
-    assert txn.reference_text == "SH-2026-17"
-    assert balance(pudong) == D("1.2")
 
 
 def test_adjustment_needs_a_second_person(pudong, municipal_clerk, municipal_approver):
@@ -351,12 +350,14 @@ def test_balance_as_of_and_statement_running_balance(pudong, municipal_clerk):
 
 def test_reconcile_reports_a_tampered_balance(pudong, municipal_clerk):
     fund(pudong, "COD", "1", user=municipal_clerk, key="a")
+    as_committed()
     call_command("reconcile_ledger")
     with tampered():
         Account.objects.filter(entity=pudong, pollutant="COD").update(balance=D("9"))
-        [mismatch] = selectors.reconcile()
-        assert mismatch.legs_total == D("1") and mismatch.account.balance == D("9")
-        with pytest.raises(CommandError, match="1 account"):
+        findings = audit.reconcile()
+        assert [f.check for f in findings] == ["balance_mismatch", "not_net_zero"]
+        assert "stored balance 9.000, legs sum to 1.000" in findings[0].message
+        with pytest.raises(CommandError, match="2 finding"):
             call_command("reconcile_ledger")
 
 
@@ -364,6 +365,7 @@ def test_reconcile_task_counts_mismatches(pudong, municipal_clerk):
     from ledger.tasks import reconcile_ledger
 
     fund(pudong, "COD", "1", user=municipal_clerk, key="a")
+    as_committed()
     assert reconcile_ledger.delay().get() == 0
     with tampered():
         Account.objects.filter(entity=pudong, pollutant="COD").update(held=D("0.5"))
@@ -375,3 +377,36 @@ def test_entry_has_no_zero_amount_and_sums_per_pollutant(pudong, municipal_clerk
     fund(pudong, "NOX", "2", user=municipal_clerk, key="b")
     totals = Entry.objects.values("pollutant").annotate(total=Sum("amount"))
     assert {row["pollutant"]: row["total"] for row in totals} == {"COD": 0, "NOX": 0}
+
+
+def test_an_expired_hold_is_refused_on_use_and_expires_once(pudong, municipal_clerk):
+    fund(pudong, "NOX", "5", user=municipal_clerk, key="a")
+    account = services.entity_account(pudong, "NOX")
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    hold = services.place_hold(
+        account=account, amount="2", user=municipal_clerk, reason="EIA", expires_at=past
+    )
+    with pytest.raises(services.HoldExpired, match="expired on") as refused:
+        services.consume_hold(hold=hold, user=municipal_clerk)
+    assert refused.value.code == "hold_expired"
+    services.expire_hold(hold=hold)
+    assert services.expire_hold(hold=hold).status == HoldStatus.EXPIRED  # once only
+    account.refresh_from_db()
+    assert (account.balance, account.held) == (D("5"), D("0"))
+    with pytest.raises(services.HoldStateError, match="already resolved"):
+        services.release_hold(hold=hold, user=municipal_clerk)
+    assert not Transaction.objects.filter(kind="USE").exists()
+
+
+def test_a_hold_without_deadline_never_expires(pudong, municipal_clerk):
+    fund(pudong, "NOX", "5", user=municipal_clerk, key="a")
+    hold = services.place_hold(
+        account=services.entity_account(pudong, "NOX"), amount="1", user=municipal_clerk, reason="x"
+    )
+    assert hold.expires_at is None and not hold.is_expired()
+
+
+def test_an_empty_batch_posts_nothing(municipal_clerk):
+    # A round whose every line was lowered to zero approves with nothing to post.
+    assert services.post_batch(postings=[], user=municipal_clerk) == []
+    assert not Transaction.objects.exists()

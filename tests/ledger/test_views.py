@@ -7,8 +7,14 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from ledger import services
-from ledger.models import AdjustmentProposal, ExportStatus, StatementExport, Transaction
-from tests.factories import fund
+from ledger.models import (
+    AdjustmentProposal,
+    Correction,
+    ExportStatus,
+    StatementExport,
+    Transaction,
+)
+from tests.factories import UserFactory, fund
 
 pytestmark = pytest.mark.django_db
 
@@ -108,106 +114,46 @@ def test_statement_filters_paginates_and_shows_running_balance(
 # --- trades, reversals, adjustments -----------------------------------------------------
 
 
-def test_municipal_clerk_records_trade_acquisition(client_for, municipal_clerk, pudong):
-    response = client_for(municipal_clerk).post(
-        reverse("ledger:acquire"),
-        {
-            "entity": pudong.pk,
-            "pollutant": "NOX",
-            "amount": "2.125",
-            "certificate_number": "SHEX-2026-0042",
-            "effective_date": "2026-11-20",
-            "memo": "",
-        },
-    )
-    txn = Transaction.objects.get(kind="TRADE_IN")
-    assert response.status_code == 302
-    assert response.url == reverse("ledger:transaction", args=[txn.pk])
-    assert services.entity_account(pudong, "NOX").balance == Decimal("2.125")
-    assert txn.effective_date == datetime.date(2026, 11, 20)
+def test_the_old_municipal_trade_pages_are_gone(client_for, municipal_clerk):
+    """Trades are recorded as trade records (allocations), confirmed by another person."""
+    client = client_for(municipal_clerk)
+    assert client.get("/ledger/trade/acquire/").status_code == 404
+    assert client.get("/ledger/trade/transfer/").status_code == 404
 
 
-@pytest.mark.parametrize(
-    ("amount", "message"),
-    [("-1", "大于或等于"), ("abc", "输入一个数字"), ("1.0001", "小数不超过 3 位")],
-)
-def test_bad_trade_input_is_explained_and_nothing_saved(
-    client_for, municipal_clerk, pudong, amount, message
+def test_reversal_is_proposed_with_a_reason_and_approved_by_another_person(
+    client_for, municipal_clerk, municipal_approver, second_approver, funded, pudong
 ):
-    response = client_for(municipal_clerk).post(
-        reverse("ledger:acquire"),
-        {
-            "entity": pudong.pk,
-            "pollutant": "NOX",
-            "amount": amount,
-            "certificate_number": "C1",
-            "effective_date": "2026-11-20",
-        },
-    )
-    assert response.status_code == 200
-    assert message in response.content.decode()
-    assert not Transaction.objects.exists()
-
-
-def test_district_clerk_cannot_record_trades(client_for, district_clerk, pudong):
-    client = client_for(district_clerk)
-    assert client.get(reverse("ledger:acquire")).status_code == 403
-    assert client.post(reverse("ledger:transfer"), {}).status_code == 403
-
-
-def test_transfer_beyond_available_shows_the_figures(
-    client_for, municipal_clerk, pudong, xuhui, funded
-):
-    response = client_for(municipal_clerk).post(
-        reverse("ledger:transfer"),
-        {
-            "seller": pudong.pk,
-            "buyer": xuhui.pk,
-            "pollutant": "COD",
-            "amount": "12",
-            "contract_number": "HT-1",
-            "effective_date": "2026-11-20",
-        },
-    )
-    page = response.content.decode()
-    assert response.status_code == 200
-    assert "可用指标不足" in page and "10.000" in page and "12.000" in page
-    assert not Transaction.objects.filter(kind__startswith="TRADE").exists()
-
-
-def test_transfer_is_recorded(client_for, municipal_clerk, pudong, xuhui, funded):
-    response = client_for(municipal_clerk).post(
-        reverse("ledger:transfer"),
-        {
-            "seller": pudong.pk,
-            "buyer": xuhui.pk,
-            "pollutant": "COD",
-            "amount": "4",
-            "contract_number": "HT-2",
-            "effective_date": "2026-11-20",
-        },
-    )
-    assert response.status_code == 302
-    assert services.entity_account(xuhui, "COD").balance == Decimal("4")
-
-
-def test_reverse_needs_a_reason_and_the_approver_role(
-    client_for, municipal_clerk, municipal_approver, funded, pudong
-):
-    url = reverse("ledger:reverse", args=[funded.pk])
-    assert client_for(municipal_clerk).post(url, {"reason": "x"}).status_code == 403
+    propose = reverse("ledger:correction_new", args=["reverse_transaction", funded.pk])
+    district = client_for(UserFactory(entity=pudong, roles=["DISTRICT_APPROVER"]))
+    assert district.get(propose).status_code == 403
     client = client_for(municipal_approver)
     page = client.get(reverse("ledger:transaction", args=[funded.pk])).content.decode()
     assert "冲正该交易" in page
-    response = client.post(url, {"reason": ""}, follow=True)
-    assert "冲正必须填写理由" in response.content.decode()
+    form = client.get(propose).content.decode()
+    assert "-10.000 吨" in form  # what approving will post, before anyone confirms
+    response = client.post(propose, {"reason": ""})
+    assert "该字段是必填项" in response.content.decode()
+    response = client.post(propose, {"reason": "录入错误"}, follow=True)
+    assert "另一人批准" in response.content.decode()
     assert not Transaction.objects.filter(kind="REVERSAL").exists()
-    response = client.post(url, {"reason": "录入错误"}, follow=True)
-    assert "已冲正" in response.content.decode()
+    correction = Correction.objects.get()
+    url = reverse("ledger:correction", args=[correction.pk])
+    # The proposer cannot decide it; a municipal clerk may not approve at all.
+    assert client.post(url, {"decision": "approve"}).status_code == 403
+    assert client_for(municipal_clerk).post(url, {"decision": "approve"}).status_code == 403
+    approver = client_for(second_approver)
+    assert correction in approver.get(reverse("ledger:corrections")).context["waiting"]
+    response = approver.post(url, {"decision": "approve", "comment": "同意"}, follow=True)
+    assert response.status_code == 200
+    reversal = Transaction.objects.get(kind="REVERSAL")
+    assert (reversal.posted_by, reversal.approved_by) == (municipal_approver, second_approver)
+    assert reversal.memo == "录入错误"
     assert services.entity_account(pudong, "COD").balance == 0
-    again = client.post(url, {"reason": "again"}, follow=True)
-    assert "已被冲正" in again.content.decode()
-    assert Transaction.objects.filter(kind="REVERSAL").count() == 1
+    page = client.get(reverse("ledger:transaction", args=[funded.pk])).content.decode()
+    assert "冲正该交易" not in page
+    assert client.get(propose).status_code == 200
+    assert "已被冲正" in client.get(propose).content.decode()
 
 
 def test_adjustment_propose_then_another_approver_approves(
@@ -387,3 +333,12 @@ def test_api_token_for_reporting_client(client, make_user, bureau, pudong, munic
     response = client.get("/api/ledger/accounts/", headers={"Authorization": f"Token {token.key}"})
     assert response.status_code == 200
     assert response.json()["count"] >= 2
+
+
+def test_export_with_an_invalid_date_says_so(client_for, district_clerk, pudong):
+    response = client_for(district_clerk).post(
+        reverse("ledger:export_start", args=[pudong.code]), {"date_from": "abc"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("ledger:entity", args=[pudong.code])
+    assert "起始日期：输入一个有效的日期。" in response.content.decode()
+    assert not StatementExport.objects.exists()

@@ -68,3 +68,49 @@ def test_check_deploy_is_clean_in_production_mode():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
     assert "WARNING" not in result.stderr
+
+
+def test_an_unknown_mode_is_refused_at_start_up():
+    for mode in ("prod", "staging", ""):
+        result = run_python(SHOW, QUOTA_LEDGER_MODE=mode)
+        assert result.returncode != 0, mode
+        assert "ImproperlyConfigured" in result.stderr
+        assert "QUOTA_LEDGER_MODE" in result.stderr and "'development' or 'production'" in (
+            result.stderr
+        )
+
+
+def test_the_known_modes_start():
+    assert run_python(SHOW, QUOTA_LEDGER_MODE="development").returncode == 0
+    production = run_python(
+        SHOW, QUOTA_LEDGER_MODE="production", SECRET_KEY="x" * 60, ALLOWED_HOSTS="ledger.example"
+    )
+    assert production.returncode == 0, production.stderr
+
+
+SESSION = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.SESSION_COOKIE_AGE, 'ledger.web_access.IdleSessionMiddleware' in s.MIDDLEWARE)"
+)
+
+
+def test_idle_session_timeout_comes_from_the_environment():
+    assert run_python(SESSION).stdout.split() == ["1800", "True"]
+    assert run_python(SESSION, SESSION_IDLE_TIMEOUT_MINUTES="15").stdout.split() == [
+        "900",
+        "True",
+    ]
+    refused = run_python(SESSION, SESSION_IDLE_TIMEOUT_MINUTES="0")
+    assert refused.returncode != 0 and "SESSION_IDLE_TIMEOUT_MINUTES" in refused.stderr
+
+
+def test_an_unknown_private_file_server_is_refused():
+    result = run_python(SHOW, PRIVATE_FILES_SERVER="apache")
+    assert result.returncode != 0 and "PRIVATE_FILES_SERVER" in result.stderr
+    ok = run_python(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.PRIVATE_FILES_SERVER, s.PRIVATE_FILES_ACCEL_PREFIX)",
+        PRIVATE_FILES_SERVER="nginx",
+        PRIVATE_FILES_ACCEL_PREFIX="protected",
+    )
+    assert ok.stdout.split() == ["nginx", "/protected/"]

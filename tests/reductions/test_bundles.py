@@ -8,9 +8,14 @@ from openpyxl import load_workbook
 
 from reductions import bundles
 from reductions.models import Industry, Status
-from tests.factories import make_project
+from tests.factories import file_bundle, make_project
 
 pytestmark = pytest.mark.django_db
+
+
+def sheet_of(response):
+    """The bundle sheet's first sheet: the download is streamed, never held in memory."""
+    return load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
 
 
 def reviewed(clerk, approver, **kwargs):
@@ -85,7 +90,7 @@ def test_bundle_sheet_export(three_bundles, client_for, district_approver):
     a, _b, _c, _d = three_bundles
     key = next(x.key for x in bundles.bundles(district_approver) if a in x.projects)
     response = client_for(district_approver).get(reverse("reductions:bundle_export"), {"key": key})
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = sheet_of(response)
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:3] == ("区", "浦东新区", "310115")
     assert rows[4] == (
@@ -106,26 +111,20 @@ def test_bundle_sheet_export(three_bundles, client_for, district_approver):
     assert rows[5][7] == datetime.datetime(2025, 6, 30)
 
 
-def test_municipal_approver_certifies_a_whole_bundle(
-    three_bundles, client_for, municipal_approver, district_approver
+def test_municipal_approver_certifies_a_whole_filed_bundle(
+    three_bundles, client_for, municipal_approver, district_approver, district_clerk
 ):
     a, b, _c, _d = three_bundles
-    key = next(x.key for x in bundles.bundles(district_approver) if a in x.projects)
-    assert (
-        not client_for(district_approver)
-        .get(reverse("reductions:bundle"), {"key": key})
-        .context["can_certify"]
-    )
-    assert (
-        client_for(district_approver)
-        .post(f"{reverse('reductions:bundle_certify')}?key={key}")
-        .status_code
-        == 403
-    )
+    filing = file_bundle([a, b], clerk=district_clerk, approver=district_approver)
+    url = reverse("reductions:filing", args=[filing.pk])
+    certify = reverse("reductions:filing_certify", args=[filing.pk])
+    assert not client_for(district_approver).get(url).context["can_certify"]
+    client_for(district_approver).post(certify)
+    a.refresh_from_db()
+    assert a.status == Status.DISTRICT_REVIEWED
     client = client_for(municipal_approver)
-    page = client.get(reverse("reductions:bundle"), {"key": key})
-    assert page.context["can_certify"]
-    client.post(f"{reverse('reductions:bundle_certify')}?key={key}")
+    assert client.get(url).context["can_certify"]
+    client.post(certify)
     a.refresh_from_db()
     b.refresh_from_db()
     assert (a.status, b.status) == (Status.CERTIFIED, Status.CERTIFIED)
@@ -138,3 +137,46 @@ def test_unknown_bundle_is_not_found(client_for, municipal_approver):
         .status_code
         == 404
     )
+
+
+def test_bundle_sheet_writes_formula_like_text_as_text(
+    client_for, district_clerk, district_approver
+):
+    project = reviewed(
+        district_clerk,
+        district_approver,
+        name='=HYPERLINK("http://evil.example/x","点击")',
+        enterprise_name="@SUM(1+1)",
+        amounts={"COD": "2"},
+    )
+    key = next(x.key for x in bundles.bundles(district_approver) if project in x.projects)
+    response = client_for(district_approver).get(reverse("reductions:bundle_export"), {"key": key})
+    sheet = sheet_of(response)
+    number, name, enterprise, *_rest, completed, cod, _nh3n = sheet[6]
+    assert (name.value, name.data_type) == ('=HYPERLINK("http://evil.example/x","点击")', "s")
+    assert (enterprise.value, enterprise.data_type) == ("@SUM(1+1)", "s")
+    assert name.quotePrefix and enterprise.quotePrefix
+    assert (number.value, number.data_type) == (1, "n")
+    assert (cod.value, cod.data_type) == (2, "n")
+    assert completed.data_type == "d"
+
+
+def test_bundle_sheet_is_only_for_those_who_see_the_bundle(
+    three_bundles, client_for, district_approver, other_district_clerk
+):
+    from urllib.parse import quote
+
+    from django.test import Client
+
+    a, _b, _c, _d = three_bundles
+    key = next(x.key for x in bundles.bundles(district_approver) if a in x.projects)
+    url = reverse("reductions:bundle_export")
+    anonymous = Client().get(url, {"key": key})
+    assert anonymous.status_code == 302 and anonymous.url.startswith(reverse("login"))
+    assert client_for(other_district_clerk).get(url, {"key": key}).status_code == 404
+    response = client_for(district_approver).get(url, {"key": key})
+    assert response.status_code == 200
+    name = "小额打包 浦东新区 2025 产业结构升级.xlsx"
+    assert f"filename*=UTF-8''{quote(name, safe='')}" in response["Content-Disposition"]
+    assert 'filename="download.xlsx"' in response["Content-Disposition"]
+    assert "no-store" in response["Cache-Control"]

@@ -36,12 +36,20 @@ def test_pollutants_have_labels_and_categories():
 
 
 def test_annex_1_project_types_and_annex_2_rows():
-    water = ProjectType.objects.filter(category="WATER", parent=None)
-    air = ProjectType.objects.filter(category="AIR", parent=None)
-    assert water.count() == 7
-    assert air.count() == 7
+    annex_1 = ProjectType.objects.filter(kind="ANNEX_1", parent=None)
+    assert annex_1.filter(category="WATER").count() == 7
+    assert annex_1.filter(category="AIR").count() == 7
     assert ProjectType.objects.get(code="A_COAL_BOILER").parent.code == "A_CLEAN_ENERGY"
     assert ProjectType.objects.get(code="A_VAPOUR_RECOVERY").parent.code == "A_VEHICLE_FUEL"
+    # 车和油品清洁化 is a heading; vehicle and fuel projects other than vapour recovery have
+    # their own sub-type (no Annex 2 row: DESIGN §2 rule 4).
+    other = ProjectType.objects.get(code="A_VEHICLE_FUEL_OTHER")
+    assert other.parent.code == "A_VEHICLE_FUEL" and not other.package_rules.exists()
+    assert set(
+        ProjectType.objects.filter(subtypes__isnull=False).distinct().values_list("code", flat=True)
+    ) == {"A_CLEAN_ENERGY", "A_VEHICLE_FUEL"}
+    voc = ProjectType.objects.get(kind="VOC_MGMT")
+    assert (voc.code, voc.pollutants, voc.is_seed) == ("VOC_MGMT_GENERIC", ["VOCS"], True)
     assert PackageRule.objects.count() == 9
     boiler = PackageRule.objects.get(project_type__code="A_COAL_BOILER")
     assert (boiler.floor, boiler.ceiling, boiler.size_limit) == (Decimal("0.1"), None, 20)
@@ -52,7 +60,9 @@ def test_annex_1_project_types_and_annex_2_rows():
     assert voc.floor is None and voc.ceiling == 10 and voc.green_island_bundle
     rural = PackageRule.objects.get(project_type__code="W_RURAL_SEWAGE")
     assert rural.size_limit == 300 and rural.size_unit == "T_D"
-    assert str(PackageRule.objects.first().effective_from) == "2023-06-25"
+    assert {str(d) for d in PackageRule.objects.values_list("effective_from", flat=True)} == {
+        "2021-01-01"
+    }
 
 
 def test_plan_periods():
@@ -91,7 +101,10 @@ def test_reference_data_is_editable_in_admin(client):
     client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
     for url in [
         "/admin/reductions/industry/",
-        "/admin/reductions/packagerule/1/change/",
+        f"/admin/reductions/packagerule/{PackageRule.objects.first().pk}/change/",
+        "/admin/reductions/evidencepolicy/",
+        "/admin/reductions/bundlefiling/",
+        "/admin/reductions/retierrecord/",
         "/admin/reductions/projecttype/",
         "/admin/reductions/planperiod/",
         "/admin/ledger/entity/",

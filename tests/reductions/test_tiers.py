@@ -120,9 +120,32 @@ def test_types_without_an_annex_2_row(code, pollutant):
 
 
 @pytest.mark.django_db
-def test_voc_management_declaration_wins():
-    result = tier("A_VOC_TREATMENT", {"VOCS": "50"}, **{tiers.FLAG_VOC_MANAGEMENT: True})
+def test_voc_management_follows_the_type_kind_never_a_flag():
+    result = tier("VOC_MGMT_GENERIC", {"VOCS": "50"})
     assert result.tier == Tier.VOC_MGMT
+    assert "Shanghai VOCs guide" in result.reason
+    assert result.method == "SHANGHAI_VOC_GUIDE"
+    # The old declaration is no longer read: an Annex 1 type has a national method.
+    annex_1 = tier("A_VOC_TREATMENT", {"VOCS": "50"}, voc_management=True)
+    assert (annex_1.tier, annex_1.method) == (Tier.KEY, "NATIONAL_KEY")
+
+
+def test_pure_engine_gives_voc_mgmt_only_for_the_voc_management_kind():
+    cases = ((tiers.KIND_VOC_MANAGEMENT, Tier.VOC_MGMT), (tiers.KIND_ANNEX_1, Tier.KEY))
+    for kind, expected in cases:
+        result = classify(
+            type_code="X", type_name="X", type_kind=kind, amounts={"VOCS": D("30")}, rule=None
+        )
+        assert result.tier == expected
+
+
+def test_each_tier_implies_its_accounting_method():
+    assert tiers.METHOD == {
+        Tier.KEY: "NATIONAL_KEY",
+        Tier.MICRO: "NATIONAL_KEY",
+        Tier.PACKAGE: "NATIONAL_PACKAGE",
+        Tier.VOC_MGMT: "SHANGHAI_VOC_GUIDE",
+    }
 
 
 @pytest.mark.django_db
@@ -138,8 +161,11 @@ def test_rule_rows_follow_their_effective_dates():
     )
     assert tier("W_STRUCTURE", {"COD": "4"}, when=datetime.date(2026, 12, 31)).tier == Tier.PACKAGE
     assert tier("W_STRUCTURE", {"COD": "4"}, when=datetime.date(2027, 1, 1)).tier == Tier.KEY
-    # Before the notice's rows took effect there is no small-package row at all.
-    assert tier("W_STRUCTURE", {"COD": "4"}, when=datetime.date(2023, 6, 24)).tier == Tier.KEY
+    # The Annex 2 rows are in force for the whole 14th plan, from 2021-01-01.
+    assert tier("W_STRUCTURE", {"COD": "3"}, when=datetime.date(2022, 5, 1)).tier == Tier.PACKAGE
+    assert tier("W_STRUCTURE", {"COD": "3"}, when=datetime.date(2021, 1, 1)).tier == Tier.PACKAGE
+    # Before the plan period there is no small-package row at all.
+    assert tier("W_STRUCTURE", {"COD": "4"}, when=datetime.date(2020, 12, 31)).tier == Tier.KEY
 
 
 def test_pure_engine_needs_no_database():

@@ -10,7 +10,7 @@ from ledger.models import Role, Transaction
 from reductions import services
 from reductions.models import Review, Status, Tier
 from reductions.selectors import queue
-from tests.factories import make_project, project_data
+from tests.factories import file_bundle, make_project, project_data
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -53,12 +53,13 @@ def test_district_key_route_end_to_end(
     assert project.amounts.get().certified == D("5.2")
     assert project.national_document == "环办总量〔2026〕12号"
     assert not Transaction.objects.exists()  # KEY surplus is allocated later, not credited
-    steps = list(project.reviews.values_list("role", "from_status", "to_status"))
+    steps = list(project.reviews.values_list("role", "action", "from_status", "to_status"))
     assert steps == [
-        (Role.DISTRICT_CLERK, "DRAFT", "SUBMITTED"),
-        (Role.DISTRICT_APPROVER, "SUBMITTED", "DISTRICT_REVIEWED"),
-        (Role.MUNICIPAL_APPROVER, "DISTRICT_REVIEWED", "MUNICIPAL_REVIEWED"),
-        (Role.MUNICIPAL_CLERK, "MUNICIPAL_REVIEWED", "CERTIFIED"),
+        (Role.DISTRICT_CLERK, "create", "DRAFT", "DRAFT"),
+        (Role.DISTRICT_CLERK, "submit", "DRAFT", "SUBMITTED"),
+        (Role.DISTRICT_APPROVER, "approve", "SUBMITTED", "DISTRICT_REVIEWED"),
+        (Role.MUNICIPAL_APPROVER, "approve", "DISTRICT_REVIEWED", "MUNICIPAL_REVIEWED"),
+        (Role.MUNICIPAL_CLERK, "approve", "MUNICIPAL_REVIEWED", "CERTIFIED"),
     ]
     assert project.reviews.get(role=Role.MUNICIPAL_APPROVER).amounts == {"COD": "5.500"}
 
@@ -69,6 +70,7 @@ def test_district_package_route(district_clerk, district_approver, municipal_app
     project = act(project, district_approver, "approve")
     with pytest.raises(services.TransitionNotAllowed, match="not yours"):
         act(project, district_approver, "approve")
+    file_bundle(project, clerk=district_clerk, approver=district_approver)
     project = act(project, municipal_approver, "approve")
     assert project.status == Status.CERTIFIED
 
@@ -90,9 +92,7 @@ def test_district_micro_certification_posts_to_ledger_once(
 
 
 def test_voc_management_posts_voc_credit(district_clerk, district_approver, pudong):
-    project = make_project(
-        district_clerk, code="A_VOC_TREATMENT", amounts={"VOCS": "30"}, voc_management=True
-    )
+    project = make_project(district_clerk, code="VOC_MGMT_GENERIC", amounts={"VOCS": "30"})
     assert project.tier == Tier.VOC_MGMT
     act(project, district_approver, "approve")
     assert Transaction.objects.get().kind == "VOC_MGMT_CREDIT"
@@ -184,22 +184,69 @@ def test_withdraw_only_before_review(district_clerk, district_approver):
 
 
 def test_revoke_reverses_the_credit_and_recertification_posts_again(
-    district_clerk, district_approver, municipal_approver, municipal_clerk, pudong
+    district_clerk, district_approver, municipal_approver, municipal_clerk, pudong, make_user
 ):
     project = make_project(district_clerk, amounts={"COD": "0.09"})
     act(project, district_approver, "approve")
     assert balance(pudong, "COD") == D("0.09")
-    with pytest.raises(services.TransitionNotAllowed):
-        act(project, municipal_clerk, "revoke", comment="x")
-    with pytest.raises(services.ProjectError, match="Say why"):
-        act(project, municipal_approver, "revoke")
-    project = act(project, municipal_approver, "revoke", comment="重复申报")
+    with pytest.raises(ledger_services.FourEyesViolation):
+        ledger_services.propose_correction(
+            action="revoke_certification", record=project, reason="x", user=municipal_clerk
+        )
+    with pytest.raises(ledger_services.LedgerError, match="Say why"):
+        ledger_services.propose_correction(
+            action="revoke_certification", record=project, reason="", user=municipal_approver
+        )
+    # The level that certified it (the district approver) may propose; the municipal
+    # approver, another person, approves.
+    correction = ledger_services.propose_correction(
+        action="revoke_certification", record=project, reason="重复申报", user=district_approver
+    )
+    project.refresh_from_db()
+    assert project.status == Status.CERTIFIED and balance(pudong, "COD") == D("0.09")
+    ledger_services.approve_correction(correction=correction, user=municipal_approver)
+    project.refresh_from_db()
     assert project.status == Status.RETURNED
     assert balance(pudong, "COD") == 0
-    assert Transaction.objects.filter(kind="REVERSAL").count() == 1
+    reversal = Transaction.objects.get(kind="REVERSAL")
+    assert (reversal.posted_by, reversal.approved_by) == (district_approver, municipal_approver)
+    assert project.reviews.last().action == "revoke"
     act(project, district_clerk, "submit")
-    act(project, district_approver, "approve")
+    act(project, make_user("DISTRICT_APPROVER", pudong), "approve")
     assert balance(pudong, "COD") == D("0.09")
+
+
+def test_revoke_refused_naming_the_uses_when_the_credit_was_used(
+    district_clerk, district_approver, municipal_approver, municipal_clerk, pudong
+):
+    project = make_project(district_clerk, amounts={"COD": "0.09"})
+    act(project, district_approver, "approve")
+    hold = ledger_services.place_hold(
+        account=ledger_services.entity_account(pudong, "COD"),
+        amount="0.05",
+        user=municipal_clerk,
+        reason="某建设项目（环评 2026-7）",
+    )
+    ledger_services.consume_hold(hold=hold, user=municipal_clerk, approver=municipal_approver)
+    with pytest.raises(ledger_services.LedgerError, match="2026-7") as refused:
+        ledger_services.propose_correction(
+            action="revoke_certification", record=project, reason="x", user=municipal_approver
+        )
+    assert refused.value.code == "credit_used"
+    project.refresh_from_db()
+    assert project.status == Status.CERTIFIED and balance(pudong, "COD") == D("0.04")
+
+
+def test_a_micro_credit_is_corrected_only_through_its_project(
+    district_clerk, district_approver, municipal_approver, pudong
+):
+    project = make_project(district_clerk, amounts={"COD": "0.09"})
+    act(project, district_approver, "approve")
+    credit = Transaction.objects.get(kind="MICRO_CREDIT")
+    with pytest.raises(ledger_services.PostingOwned):
+        ledger_services.propose_correction(
+            action="reverse_transaction", record=credit, reason="x", user=municipal_approver
+        )
 
 
 def test_reviewer_may_not_raise_an_amount(district_clerk, district_approver):
@@ -265,7 +312,9 @@ def test_notifications_reach_next_reviewers_and_the_maker_on_return(
     assert [m.to for m in mail.outbox] == [["appr@pd.example"]]
     with django_capture_on_commit_callbacks(execute=True):
         act(project, district_approver, "approve")
-    assert mail.outbox[-1].to == ["m@sh.example"]
+    # A district-reviewed small package waits for its national filing: the clerks hear.
+    assert mail.outbox[-1].to == ["clerk@pd.example"]
+    file_bundle(project, clerk=district_clerk, approver=district_approver)
     with django_capture_on_commit_callbacks(execute=True):
         act(project, municipal_approver, "return", comment="补充材料")
     assert mail.outbox[-1].to == ["clerk@pd.example"]

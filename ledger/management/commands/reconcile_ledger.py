@@ -1,15 +1,18 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.selectors import reconcile
+from ledger.audit import reconcile
 
 
 class Command(BaseCommand):
-    help = "Recompute every balance and held amount from legs and holds; exit 1 on any mismatch."
+    help = (
+        "Recompute balances, held amounts, transaction sums, running balances, the per-pollutant "
+        "net and the commit sequence from what they derive from; exit 1 on any finding."
+    )
 
     def handle(self, *args, **options):
-        mismatches = reconcile()
-        for mismatch in mismatches:
-            self.stderr.write(f"MISMATCH {mismatch}")
-        if mismatches:
-            raise CommandError(f"{len(mismatches)} account(s) do not reconcile.")
-        self.stdout.write(self.style.SUCCESS("Ledger reconciles: every balance equals its legs."))
+        findings = reconcile()
+        for finding in findings:
+            self.stderr.write(f"MISMATCH {finding}")
+        if findings:
+            raise CommandError(f"{len(findings)} finding(s): the ledger does not reconcile.")
+        self.stdout.write(self.style.SUCCESS("Ledger reconciles."))

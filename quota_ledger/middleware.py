@@ -1,0 +1,67 @@
+"""Request checks that apply to every page and API call."""
+
+from urllib.parse import unquote
+
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+
+def wants_json(request) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+class RejectNulBytesMiddleware:
+    """A NUL byte in the path or the query string is refused with a 400 before any view runs.
+
+    PostgreSQL cannot store or compare text containing NUL, so `/ledger/entity/a%00b/` or
+    `?q=a%00` reached the database and ended as a 500 (DataError). No legitimate address of
+    ours contains one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "\x00" in unquote(query, errors="replace"):
+            return self.refuse(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def refuse(request):
+        message = _(
+            "The address contains a NUL character, which is not allowed. "
+            "Please check the link or the search terms."
+        )
+        if wants_json(request):
+            return JsonResponse({"detail": message, "code": "nul_byte"}, status=400)
+        return HttpResponseBadRequest(
+            render_to_string("400.html", {"message": message}, request=request)
+        )
+
+
+class HealthCheckMiddleware:
+    """``GET /healthz`` answers 200 "ok" when the database answers, 503 otherwise.
+
+    First in the chain, for the container health check: it needs no host name from
+    ALLOWED_HOSTS, no HTTPS and no session, and it logs nothing while all is well.
+    """
+
+    PATH = "/healthz"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path != self.PATH or request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError:
+            return HttpResponse("database unavailable", status=503, content_type="text/plain")
+        return HttpResponse("ok", content_type="text/plain")
