@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ledger import files
 from ledger import services as ledger_services
 from ledger.models import Entity, EntityKind, Pollutant, Role, SystemAccountKind, User
 
@@ -37,14 +38,6 @@ from .services import (
 )
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
-# What an evidence file must start with, by extension: its type is read from its bytes.
-EVIDENCE_SIGNATURES = {
-    ".pdf": (b"%PDF-",),
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".xlsx": (b"PK\x03\x04",),
-}
 
 
 class DuplicateCertificate(AllocationError):
@@ -69,7 +62,8 @@ def check_evidence(upload) -> str:
         c for c in os.path.basename(upload.name or "") if unicodedata.category(c) != "Cc"
     )
     extension = os.path.splitext(name)[1].lower()
-    if extension not in EVIDENCE_SIGNATURES:
+    kind = files.kind_for_extension(name)
+    if kind is None:
         raise InvalidInput(
             code="evidence_type",
             field_errors={"evidence": _("Evidence must be a PDF, PNG, JPEG or XLSX file.")},
@@ -79,10 +73,8 @@ def check_evidence(upload) -> str:
             code="evidence_too_large",
             field_errors={"evidence": _("The file is larger than 10 MB.")},
         )
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    if not head.startswith(EVIDENCE_SIGNATURES[extension]):
+    # The same check from the bytes as project evidence: a ZIP renamed .xlsx is refused.
+    if files.detected_type(upload) != kind:
         raise InvalidInput(
             code="evidence_type",
             field_errors={

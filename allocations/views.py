@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ledger import files
 from ledger import selectors as ledger_selectors
 from ledger.errors import DomainError
 from ledger.models import Entity, HoldStatus, Pollutant
@@ -75,12 +76,12 @@ def _page(request, queryset, per_page: int = 50):
     return Paginator(queryset, per_page).get_page(request.GET.get("page")), query.urlencode()
 
 
-def _evidence(record) -> FileResponse:
-    try:
-        handle = record.evidence.open("rb")
-    except (FileNotFoundError, OSError, ValueError):
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=record.evidence_name)
+def _evidence(record) -> HttpResponse:
+    """Trade and reserve evidence, served like project evidence (after the visibility check
+    of the caller's selector)."""
+    if not record.evidence or not record.evidence.storage.exists(record.evidence.name):
+        raise Http404
+    return files.private_file_response(record.evidence, filename=record.evidence_name)
 
 
 # --- Progress and targets ----------------------------------------------------------------

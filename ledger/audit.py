@@ -258,7 +258,9 @@ def _digest_findings(digest: dict, heads: dict[int, tuple[int, str]]) -> list[Fi
                 "that the digest does not know",
             )
         )
-    value = integrity.digest_of(recorded, digest["last_seq"], digest["date"])
+    value = integrity.digest_of(
+        recorded, digest["last_seq"], digest.get("last_transaction_id"), digest["date"]
+    )
     if value != digest["digest"]:
         findings.append(
             Finding("digest_file", "the digest file does not match its own heads: it was edited")
@@ -292,7 +294,7 @@ def make_digest(date: datetime.date | None = None) -> LedgerDigest:
             last_seq=last_seq,
             last_transaction_id=last_txn,
             accounts=len(heads),
-            digest=integrity.digest_of(heads, last_seq, date.isoformat()),
+            digest=integrity.digest_of(heads, last_seq, last_txn, date.isoformat()),
             heads={str(k): list(v) for k, v in heads.items()},
         )
 

@@ -67,10 +67,12 @@ def leg_hash(prev_hash: str, leg: Iterable, transaction: Iterable) -> str:
     return hashlib.sha256(leg_payload(prev_hash, leg, transaction).encode("utf-8")).hexdigest()
 
 
-def digest_of(heads: dict[int, tuple[int, str]], last_seq: int, date: str) -> str:
+def digest_of(
+    heads: dict[int, tuple[int, str]], last_seq: int, last_transaction_id: int | None, date: str
+) -> str:
     """One hash over every account's head leg (account id → (leg id, hash)), the last commit
-    sequence number and the date."""
-    text = f"{date}|{last_seq}|" + "".join(
+    sequence number, the last transaction's id and the date."""
+    text = f"{date}|{last_seq}|{last_transaction_id or ''}|" + "".join(
         f"{account}:{entry}:{value}|" for account, (entry, value) in sorted(heads.items())
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -92,7 +94,7 @@ NO_TRUNCATE_TABLES = (
 _FIELD_SQL = "char_length(COALESCE({v}, '')) || ':' || COALESCE({v}, '') || '|'"
 
 
-def _hash_sql() -> str:
+def leg_hash_sql() -> str:
     leg = [
         "prev",
         "e.transaction_id::text",
@@ -156,7 +158,7 @@ _ACCOUNT_MATCHES = """
 
 def install_sql() -> list[str]:
     statements = [
-        _hash_sql(),
+        leg_hash_sql(),
         """
 CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -13,7 +13,7 @@ urlpatterns = [
     path("corrections/", views.correction_list, name="corrections"),
     path("corrections/<int:pk>/", views.correction_detail, name="correction"),
     path(
-        "corrections/new/<str:action>/<str:record_id>/",
+        "corrections/new/<str:action>/<int:record_id>/",
         views.correction_new,
         name="correction_new",
     ),

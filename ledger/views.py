@@ -134,7 +134,7 @@ def transaction_detail(request, pk: int):
 
 
 @login_required
-def correction_new(request, action: str, record_id: str):
+def correction_new(request, action: str, record_id: int):
     """Propose a correction: the record, what approving will post, and the reason."""
     spec = corrections.get(action)
     if spec is None:

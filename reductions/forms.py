@@ -133,3 +133,10 @@ class ProjectFilterForm(forms.Form):
     pollutant = forms.ChoiceField(
         label=_("Pollutant"), required=False, choices=[("", "—"), *Pollutant.choices]
     )
+
+    def params(self) -> dict:
+        """The filters ``selectors.filter_projects`` takes, from valid input only."""
+        params = {k: v for k, v in self.cleaned_data.items() if v}
+        if params.get("project_type"):
+            params["project_type"] = params["project_type"].pk
+        return params

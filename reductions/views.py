@@ -58,10 +58,7 @@ def project_list(request):
     )
     form = ProjectFilterForm(request.GET or None)
     if form.is_valid():
-        params = {k: v for k, v in form.cleaned_data.items() if v}
-        if params.get("project_type"):
-            params["project_type"] = params["project_type"].pk
-        projects = selectors.filter_projects(projects, params)
+        projects = selectors.filter_projects(projects, form.params())
     counts = selectors.status_counts(projects)
     page = Paginator(projects, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -1,9 +1,11 @@
 from django.db.models import Prefetch
 from rest_framework import permissions, viewsets
+from rest_framework.exceptions import ValidationError
 
 from ledger.api.views import CanUseApi
 
 from .. import selectors
+from ..forms import ProjectFilterForm
 from ..models import Review
 from .serializers import ProjectSerializer
 
@@ -14,7 +16,11 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         projects = selectors.visible_projects(self.request.user).select_related("plan_period")
-        projects = selectors.filter_projects(projects, self.request.query_params)
+        # The list page's filter form validates here too: a bad value is a 400 naming it.
+        form = ProjectFilterForm(self.request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        projects = selectors.filter_projects(projects, form.params())
         return projects.prefetch_related(
             "amounts", Prefetch("reviews", queryset=Review.objects.select_related("actor"))
         ).order_by("id")

@@ -3,6 +3,8 @@ confirmed by a different municipal approver, posted TRADE_IN / TRADE_OUT; a cert
 recorded once; corrected only by reversing the record."""
 
 import datetime
+import io
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -171,6 +173,15 @@ def test_the_smallest_legal_amount_is_accepted(client_for, pudong, district_cler
     assert TradeRecord.objects.get().amount == D("0.001")
 
 
+def zip_of(parts: dict[str, bytes]) -> bytes:
+    """A ZIP archive (a .docx, say) that is not a workbook."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -184,6 +195,11 @@ def test_the_smallest_legal_amount_is_accepted(client_for, pudong, district_cler
             "evidence",
             SimpleUploadedFile("a.pdf", b"MZ\x90\x00 not a pdf"),
             "文件内容不是 PDF 文件。",
+        ),
+        (
+            "evidence",
+            SimpleUploadedFile("a.xlsx", zip_of({"word/document.xml": b"<w/>"})),
+            "文件内容不是 XLSX 文件。",
         ),
         (
             "evidence",
@@ -271,6 +287,19 @@ def test_visibility_follows_the_entity(
     )
     assert b"".join(download.streaming_content) == PDF
     assert "attachment" in download["Content-Disposition"]
+    assert download["Cache-Control"] == "private, no-store"
+
+
+def test_trade_evidence_goes_through_the_front_web_server_when_set(
+    client_for, pudong, district_clerk, settings
+):
+    trade = record(district_clerk, pudong)
+    settings.PRIVATE_FILES_SERVER = "nginx"
+    response = client_for(district_clerk).get(
+        reverse("allocations:trade_evidence", args=[trade.pk])
+    )
+    assert response["X-Accel-Redirect"].endswith(trade.evidence.name)
+    assert response.content == b""
 
 
 def test_a_confirmed_trade_is_corrected_only_by_reversing_the_record(

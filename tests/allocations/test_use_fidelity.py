@@ -295,6 +295,12 @@ def test_cancelling_an_approved_use_returns_the_quota_and_shows_cancelled(
         ledger_services.reverse(
             original=use, reason="x", user=district_clerk, approver=municipal_approver
         )
+    # The ledger page names the record and links to it; it offers no bare reversal.
+    ledger_page = client_for(municipal_approver).get(reverse("ledger:transaction", args=[use.pk]))
+    ledger_page = ledger_page.content.decode()
+    assert reverse("allocations:construction", args=[project.pk]) in ledger_page
+    assert "冲正该交易" not in ledger_page
+    assert reverse("ledger:correction_new", args=["reverse_transaction", use.pk]) not in ledger_page
     clerk = client_for(district_clerk)
     url = reverse("allocations:construction", args=[project.pk])
     propose = reverse("ledger:correction_new", args=["cancel_use", project.pk])

@@ -125,7 +125,9 @@ def test_a_digest_proves_history_before_it_did_not_change(
     # Reconciliation sees the rest: the transaction no longer balances.
     assert "unbalanced_transaction" in {f.check for f in audit.reconcile()}
 
-    # An edited digest file is caught too.
+    # An edited digest file is caught too: its hash, or the last transaction it names.
+    moved = {**recorded, "last_transaction_id": recorded["last_transaction_id"] + 1}
+    assert "digest_file" in {f.check for f in audit.verify(moved).findings}
     recorded["digest"] = "0" * 64
     assert "digest_file" in {f.check for f in audit.verify(recorded).findings}
 

@@ -156,6 +156,18 @@ def test_reversal_is_proposed_with_a_reason_and_approved_by_another_person(
     assert "已被冲正" in client.get(propose).content.decode()
 
 
+def test_an_over_long_reversal_reason_is_called_too_long_not_missing(
+    client_for, municipal_approver, funded
+):
+    propose = reverse("ledger:correction_new", args=["reverse_transaction", funded.pk])
+    response = client_for(municipal_approver).post(propose, {"reason": "长" * 1001})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "确保该变量包含不超过 1000 字符" in page and "该字段是必填项" not in page
+    assert "长" * 1001 in page  # the typed reason is kept
+    assert not Correction.objects.exists()
+
+
 def test_adjustment_propose_then_another_approver_approves(
     client_for, municipal_clerk, municipal_approver, pudong
 ):

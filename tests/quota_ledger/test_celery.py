@@ -1,3 +1,4 @@
+import importlib
 import os
 import subprocess
 import sys
@@ -56,3 +57,27 @@ def test_task_runs_through_real_redis_broker_and_worker_process():
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+def test_every_scheduled_job_names_a_registered_task():
+    """The beat schedule: nightly reconciliation, the daily digest, export retention and hold
+    expiry, each a task the worker knows (a typo would never run and never fail)."""
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled == {
+        "ledger.tasks.reconcile_ledger",
+        "ledger.tasks.write_digest",
+        "ledger.tasks.expire_statement_exports",
+        "allocations.tasks.expire_use_requests",
+    }
+    for name in scheduled:
+        importlib.import_module(name.rsplit(".", 1)[0])
+    assert scheduled <= set(app.tasks)
+
+
+@pytest.mark.django_db
+def test_the_daily_digest_task_writes_a_digest():
+    from ledger.models import LedgerDigest
+    from ledger.tasks import write_digest
+
+    value = write_digest.delay().get(timeout=5)
+    assert LedgerDigest.objects.get().digest == value

@@ -197,6 +197,22 @@ def test_api_lists_projects_scoped_filtered_and_bounded(
     assert everyone["count"] == 1
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("year", "abc"), ("project_type", "abc"), ("project_type", "1e9"), ("status", "NOPE")],
+)
+def test_api_refuses_a_bad_filter_with_a_400_naming_it(client_for, municipal_clerk, name, value):
+    response = client_for(municipal_clerk).get("/api/reductions/projects/", {name: value})
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
+
+
+def test_list_page_shows_a_bad_filter_next_to_its_field(client_for, municipal_clerk):
+    response = client_for(municipal_clerk).get(reverse("reductions:list"), {"year": "abc"})
+    assert response.status_code == 200
+    assert "输入整数" in response.content.decode()
+
+
 def test_project_admin_is_read_only(client, bureau, district_clerk):
     from tests.factories import UserFactory
 

@@ -3,10 +3,11 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import translation
 
 from ledger import services as ledger_services
-from ledger.models import Role, Transaction
+from ledger.models import Correction, Role, Transaction
 from reductions import services
 from reductions.models import Review, Status, Tier
 from reductions.selectors import queue
@@ -217,7 +218,7 @@ def test_revoke_reverses_the_credit_and_recertification_posts_again(
 
 
 def test_revoke_refused_naming_the_uses_when_the_credit_was_used(
-    district_clerk, district_approver, municipal_approver, municipal_clerk, pudong
+    client_for, district_clerk, district_approver, municipal_approver, municipal_clerk, pudong
 ):
     project = make_project(district_clerk, amounts={"COD": "0.09"})
     act(project, district_approver, "approve")
@@ -235,6 +236,14 @@ def test_revoke_refused_naming_the_uses_when_the_credit_was_used(
     assert refused.value.code == "credit_used"
     project.refresh_from_db()
     assert project.status == Status.CERTIFIED and balance(pudong, "COD") == D("0.04")
+    # Through the page: the refusal is shown, naming the use, never a 500; nothing is proposed.
+    client = client_for(municipal_approver)
+    propose = reverse("ledger:correction_new", args=["revoke_certification", project.pk])
+    page = client.get(propose)
+    assert page.status_code == 200 and "2026-7" in page.content.decode()
+    response = client.post(propose, {"reason": "核定有误"})
+    assert response.status_code == 200 and "2026-7" in response.content.decode()
+    assert not Correction.objects.exists()
 
 
 def test_a_micro_credit_is_corrected_only_through_its_project(

@@ -1,6 +1,6 @@
 """The seeded simulation of the whole system (issue 9 item 8).
 
-CI runs ``SIM_SEEDS`` seeds (default 3) of ``SIM_OPS`` operations (default 600) over
+CI runs ``SIM_SEEDS`` seeds (default 3) of ``SIM_OPS`` operations (default 2000) over
 ``SIM_THREADS`` threads (default 3); ``make soak SEEDS=N`` runs more. A failure prints the seed;
 ``SIM_SEED=<seed> SIM_THREADS=1`` replays it exactly.
 """
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 FIRST_SEED = int(os.environ.get("SIM_SEED", random.SystemRandom().randrange(10**9)))
 SEEDS = [FIRST_SEED + n for n in range(int(os.environ.get("SIM_SEEDS", "3")))]
-OPERATIONS = int(os.environ.get("SIM_OPS", "600"))
+OPERATIONS = int(os.environ.get("SIM_OPS", "2000"))
 THREADS = int(os.environ.get("SIM_THREADS", "3"))
 
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import close_old_connections, connection
+from django.db.models import Sum
 from django.utils import timezone
 
 from allocations import services as allocation_services
@@ -42,7 +43,7 @@ from allocations.models import (
 from ledger import audit
 from ledger import services as ledger_services
 from ledger.errors import DomainError
-from ledger.models import Correction, Entity, HoldStatus, Role, Transaction, User
+from ledger.models import Correction, Entity, Entry, HoldStatus, Role, Transaction, User
 from reductions import bundles
 from reductions import services as reduction_services
 from reductions.models import PlanPeriod, Project, Status, Tier
@@ -460,7 +461,17 @@ def _postings_of(record) -> list[Transaction]:
     )
 
 
+def _moved(txn_id: int, entity_id: int, pollutant: str) -> Decimal:
+    """What one transaction moved on an entity's account (signed)."""
+    total = Entry.objects.filter(
+        transaction_id=txn_id, account__entity_id=entity_id, pollutant=pollutant
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal(0)
+
+
 def check_invariants() -> list[str]:
+    """Counts and amounts: every live posting a record owns moved exactly what the record
+    says, and a record that should have no live posting has none."""
     problems = [str(f) for f in audit.reconcile()]
     problems += [str(f) for f in audit.verify().findings]
 
@@ -481,6 +492,10 @@ def check_invariants() -> list[str]:
                     f"use line {line.pk} ({project.status}): consumed hold has {len(live)} live "
                     f"USE posting(s), expected {want}"
                 )
+            account = hold.account
+            moved = _moved(hold.consumed_by_id, account.entity_id, account.pollutant)
+            if moved != -hold.amount:
+                problems.append(f"use line {line.pk}: USE moved {moved}, hold was {hold.amount}")
         elif hold.status == HoldStatus.ACTIVE and project.status == ConstructionStatus.APPROVED:
             problems.append(f"use line {line.pk}: approved project with an open hold")
 
@@ -492,6 +507,10 @@ def check_invariants() -> list[str]:
                 f"round {line.round_id} line {line.pk} ({line.round.status}): {len(live)} live "
                 f"posting(s), expected {want}"
             )
+        sign = -1 if line.is_recovery else 1
+        moved = _moved(line.transaction_id, line.entity_id, line.pollutant)
+        if moved != sign * line.amount:
+            problems.append(f"round {line.round_id} line {line.pk}: moved {moved}, {line.amount}")
     for line in AllocationLine.objects.filter(round__status=RoundStatus.APPROVED, transaction=None):
         if line.amount > 0:
             problems.append(f"approved round {line.round_id} line {line.pk} posted nothing")
@@ -510,6 +529,16 @@ def check_invariants() -> list[str]:
                 f"project {project.pk} ({project.tier} {project.status}): {len(live)} live "
                 f"credit(s), expected {want}"
             )
+        if project.status == Status.CERTIFIED:
+            for amount in project.amounts.all():
+                credited = sum(
+                    (_moved(t, project.owner_id, amount.pollutant) for t in live), Decimal(0)
+                )
+                if credited != (amount.certified or 0):
+                    problems.append(
+                        f"project {project.pk}: {amount.pollutant} credited {credited}, "
+                        f"certified {amount.certified}"
+                    )
 
     for model in (TradeRecord, ReserveIntake):
         for record in model.objects.all():
@@ -520,4 +549,12 @@ def check_invariants() -> list[str]:
                     f"{model.__name__} {record.pk} ({record.status}): {len(live)} live "
                     f"posting(s), expected {want}"
                 )
+            sign = -1 if getattr(record, "direction", None) == TradeDirection.SOLD else 1
+            entity_id = getattr(record, "entity_id", None) or trades.reserve_entity().pk
+            for txn in live:
+                moved = _moved(txn, entity_id, record.pollutant)
+                if moved != sign * record.amount:
+                    problems.append(
+                        f"{model.__name__} {record.pk}: moved {moved}, recorded {record.amount}"
+                    )
     return problems
