@@ -65,6 +65,18 @@ def test_whoever_submitted_cannot_approve_or_return(period, due, municipal_clerk
     assert round_.submitted_by == dual_municipal and round_.status == RoundStatus.SUBMITTED
 
 
+def test_whoever_drafted_cannot_approve_though_another_submitted(
+    period, due, dual_municipal, municipal_clerk, municipal_approver
+):
+    round_ = services.draft_round(plan_period=period, as_of=TODAY, user=dual_municipal)
+    services.submit_round(round_=round_, user=municipal_clerk)
+    with pytest.raises(services.MakerCannotDecide):
+        services.approve_round(round_=round_, approver=dual_municipal)
+    services.approve_round(round_=round_, approver=municipal_approver)
+    round_.refresh_from_db()
+    assert round_.status == RoundStatus.APPROVED
+
+
 def test_a_returned_round_keeps_its_earlier_makers(
     period, due, municipal_clerk, dual_municipal, municipal_approver
 ):

@@ -38,6 +38,19 @@ def test_entries_cannot_be_deleted(posted):
         sql("DELETE FROM ledger_entry WHERE transaction_id = %s", [posted.pk])
 
 
+def test_no_session_setting_switches_the_triggers_off(posted):
+    """The triggers are plain SQL triggers, not ones a ``pgtrigger.ignore`` setting skips:
+    even the owner's session setting it is refused."""
+    entry = posted.entries.first()
+    for setting in (
+        "SET LOCAL pgtrigger.ignore = '{ledger_entry_append_only}'",
+        "SET LOCAL pgtrigger.ignore = '{pgtrigger_entry_append_only_9b1f2}'",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            sql(setting)
+            sql("UPDATE ledger_entry SET amount = amount + 1 WHERE id = %s", [entry.pk])
+
+
 def test_transactions_cannot_be_updated_or_deleted(posted):
     with pytest.raises(DatabaseError, match="append-only; UPDATE refused"), transaction.atomic():
         sql("UPDATE ledger_transaction SET memo = 'edited' WHERE id = %s", [posted.pk])

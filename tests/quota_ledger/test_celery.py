@@ -74,7 +74,8 @@ def test_every_scheduled_job_names_a_registered_task():
     assert scheduled <= set(app.tasks)
 
 
-@pytest.mark.django_db
+# As beat runs it: outside any transaction (the digest takes its own repeatable-read snapshot).
+@pytest.mark.django_db(transaction=True)
 def test_the_daily_digest_task_writes_a_digest():
     from ledger.models import LedgerDigest
     from ledger.tasks import write_digest
