@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["ledger_post.py", "statement_export.py", "allocation_round.py"]
+BENCHMARKS = ["ledger_post.py", "statement_export.py", "allocation_round.py", "verify.py"]
 
 
 def main() -> int:
