@@ -5,7 +5,6 @@ errors or messages, never error pages."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from ledger import files
 from ledger import selectors as ledger_selectors
 from ledger.errors import DomainError
 from ledger.models import Entity, HoldStatus, Pollutant
+from ledger.paging import keyset_page
 from ledger.views import require
 from reductions.models import PlanPeriod
 
@@ -68,12 +68,6 @@ def _entity_or_404(code: str) -> Entity:
     if "\x00" in code:
         raise Http404
     return get_object_or_404(Entity, code=code)
-
-
-def _page(request, queryset, per_page: int = 50):
-    query = request.GET.copy()
-    query.pop("page", None)
-    return Paginator(queryset, per_page).get_page(request.GET.get("page")), query.urlencode()
 
 
 def _evidence(record) -> HttpResponse:
@@ -276,13 +270,12 @@ def construction_list(request):
     waiting = request.GET.get("waiting") == "1"
     if waiting:
         projects = projects.filter(pk__in=selectors.use_requests_waiting_for(user))
-    page, query = _page(request, projects)
+    page = keyset_page(request, projects)
     return render(
         request,
         "allocations/construction_list.html",
         {
             "page": page,
-            "query": query,
             "waiting": waiting,
             "can_create": user.has_perm("allocations.enter_construction"),
         },
@@ -401,13 +394,12 @@ def trade_list(request):
     waiting = request.GET.get("waiting") == "1"
     if waiting:
         records = selectors.trade_records_waiting_for(user)
-    page, query = _page(request, records)
+    page = keyset_page(request, records)
     return render(
         request,
         "allocations/trade_list.html",
         {
             "page": page,
-            "query": query,
             "waiting": waiting,
             "can_record": user.has_perm("allocations.record_trade"),
             "can_confirm": user.has_perm("allocations.confirm_trade"),
@@ -505,7 +497,7 @@ def trade_evidence(request, pk: int):
 @login_required
 def reserve(request):
     require(request.user, "allocations.see_reserve")
-    page, query = _page(request, selectors.visible_reserve_intakes(request.user))
+    page = keyset_page(request, selectors.visible_reserve_intakes(request.user))
     bureau = Entity.objects.filter(kind="BUREAU").first()
     return render(
         request,
@@ -516,7 +508,6 @@ def reserve(request):
             "by_source": selectors.reserve_intake_by_source(),
             "pollutants": list(Pollutant),
             "page": page,
-            "query": query,
             "can_record": request.user.has_perm("allocations.record_reserve_intake"),
         },
     )

@@ -27,6 +27,14 @@ class StatementFilterForm(forms.Form):
         return data
 
 
+class StatementPositionForm(forms.Form):
+    """Where a statement page starts: a date to jump to, or the neighbour of a page."""
+
+    date = forms.DateField(label=_("Go to date"), required=False, widget=ISODateInput())
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+
 def entity_choices():
     return Entity.objects.filter(is_active=True).order_by("kind", "code")
 

@@ -68,6 +68,26 @@ def entity_positions(
     return positions
 
 
+def recent_entries(accounts: list[Account], limit: int = 20) -> list[Entry]:
+    """The latest legs over these accounts, newest first: each account's latest legs come
+    from its (account, id) index, so an entity with no legs costs as little as a busy one
+    (one query over all legs ordered by id would scan them all to find nothing)."""
+    if not accounts:
+        return []
+    per_account = [
+        Entry.objects.filter(account=account).order_by("-id").values_list("id", flat=True)[:limit]
+        for account in accounts
+    ]
+    ids = (
+        per_account[0].union(*per_account[1:], all=True) if len(per_account) > 1 else per_account[0]
+    )
+    return list(
+        Entry.objects.filter(id__in=list(ids))
+        .select_related("account", "transaction__posted_by", "transaction__approved_by")
+        .order_by("-id")[:limit]
+    )
+
+
 def entities_with_positions(user: User) -> list[tuple[Entity, list[PollutantPosition]]]:
     """Every entity the user may see, with its positions: two queries in all."""
     entities = Entity.objects.filter(is_active=True).prefetch_related(
@@ -124,6 +144,64 @@ def statement_entries(
         .order_by("effective_date", "id")
     )
     return opening, entries
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    """One page of an account's statement in posting order (分录账): each leg with the
+    balance stored after it, the balance before the page, and where the neighbours start."""
+
+    entries: list[Entry]
+    opening: Decimal
+    earlier: int | None  # ?before= for the page before this one
+    later: int | None  # ?after= for the page after this one
+
+
+def statement_page(
+    account: Account,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    on_date: datetime.date | None = None,
+    size: int = 50,
+) -> StatementPage:
+    """A page of legs by keyset on the leg id (posting order), never OFFSET and never a sum
+    over earlier legs: each leg stores its running balance. With no position, the latest
+    page; ``on_date`` starts at the first leg posted with that effective date or later.
+    Every query is an index range on (account, id) or (account, effective date, id)."""
+    legs = Entry.objects.filter(account=account).select_related("transaction")
+    if on_date is not None:
+        first = (
+            Entry.objects.filter(account=account, effective_date__gte=on_date)
+            .order_by("effective_date", "id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        after = first - 1 if first is not None else None
+        if first is None:
+            before = None  # past the last leg: the latest page
+    if after is not None:
+        rows = list(legs.filter(id__gt=after).order_by("id")[: size + 1])
+        has_later, rows = len(rows) > size, rows[:size]
+        has_earlier = (
+            bool(rows) and Entry.objects.filter(account=account, id__lt=rows[0].pk).exists()
+        )
+    else:
+        newer_first = legs.filter(id__lt=before) if before is not None else legs
+        rows = list(newer_first.order_by("-id")[: size + 1])
+        has_earlier, rows = len(rows) > size, rows[:size][::-1]
+        has_later = (
+            before is not None
+            and bool(rows)
+            and (Entry.objects.filter(account=account, id__gt=rows[-1].pk).exists())
+        )
+    opening = rows[0].balance_after - rows[0].amount if rows else account.balance
+    return StatementPage(
+        entries=rows,
+        opening=opening,
+        earlier=rows[0].pk if rows and has_earlier else None,
+        later=rows[-1].pk if rows and has_later else None,
+    )
 
 
 def hold_events(account: Account) -> list[tuple[datetime.date, Decimal]]:

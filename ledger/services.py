@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
@@ -290,69 +291,139 @@ def post_batch(
         raise LedgerError(_("Two postings of one batch share an idempotency key."))
     try:
         with transaction.atomic():
-            positions = _lock_positions(leg.account.pk for p in postings for leg in p.legs)
-            existing = _posted_with_keys(keys)
-            fresh = [p for p in postings if p.idempotency_key not in existing]
-            balances = {pk: position[0] for pk, position in positions.items()}
-            after: list[list[Decimal]] = []
-            for posting in fresh:
-                after.append([])
-                for leg in posting.legs:
-                    _balance, held, may_go_negative, is_open = positions[leg.account.pk]
-                    if not is_open:
-                        raise AccountClosed(
-                            _("Account %(account)s is closed.") % {"account": leg.account}
-                        )
-                    current = balances[leg.account.pk]
-                    if not may_go_negative and current + leg.amount - held < 0:
-                        raise InsufficientQuota(leg.account, current - held, -leg.amount)
-                    balances[leg.account.pk] = current + leg.amount
-                    after[-1].append(current + leg.amount)
-            today = timezone.localdate()
-            created = Transaction.objects.bulk_create(
-                Transaction(
-                    kind=p.kind,
-                    effective_date=p.effective_date or today,
-                    memo=p.memo,
-                    idempotency_key=p.idempotency_key,
-                    posted_by=user,
-                    approved_by=approver,
-                    reverses=p.reverses,
-                    paired_with=p.paired_with,
-                    **_reference_fields(p.reference, p.reference_text),
-                )
-                for p in fresh
-            )
-            rows = [
-                (
-                    txn.pk,
-                    leg.account.pk,
-                    leg.account.pollutant,
-                    leg.amount,
-                    balance,
-                    txn.effective_date,
-                )
-                for txn, posting, legs_after in zip(created, fresh, after, strict=True)
-                for leg, balance in zip(posting.legs, legs_after, strict=True)
-            ]
-            if connection.vendor == "postgresql":
-                # The database chains each leg's hash and numbers the commit (integrity.py).
-                _insert_entries(rows)
+            if server_side_posting():
+                results = _post_server_side(postings, user, approver)
             else:
-                _insert_entries(rows, hashes=_chain_hashes(rows, created))
-                _number_commits(created)
-            touched = {leg.account.pk for p in fresh for leg in p.legs}
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    f"UPDATE {Account._meta.db_table} SET balance = %s WHERE id = %s",
-                    [(balances[pk], pk) for pk in sorted(touched)],
-                )
+                results = _post_in_python(postings, user, approver)
     except IntegrityError:
         # A concurrent request with the same keys won the race: return its postings.
         found = _posted_with_keys(keys)
         if len(found) != len(keys):
             raise
         return [found[k] for k in keys]
+    return results
+
+
+def server_side_posting() -> bool:
+    """PostgreSQL posts through ``ledger_post()`` (migration 0006), one round trip a
+    posting; ``LEDGER_SERVER_SIDE_POSTING=False`` (and SQLite) use the Python path."""
+    return connection.vendor == "postgresql" and settings.LEDGER_SERVER_SIDE_POSTING
+
+
+def _new_transaction(posting: Posting, user: User, approver: User | None, today) -> Transaction:
+    return Transaction(
+        kind=posting.kind,
+        effective_date=posting.effective_date or today,
+        memo=posting.memo,
+        idempotency_key=posting.idempotency_key,
+        posted_by=user,
+        approved_by=approver,
+        reverses=posting.reverses,
+        paired_with=posting.paired_with,
+        **_reference_fields(posting.reference, posting.reference_text),
+    )
+
+
+POST_CALL = (
+    "SELECT * FROM ledger_post(%s, %s::date, %s, %s, %s::bigint, %s::bigint, %s::bigint,"
+    " %s::bigint, %s::integer, %s, %s, %s::timestamptz, %s::bigint[], %s::text[],"
+    " %s::numeric[])"
+)
+
+
+def _post_server_side(
+    postings: Sequence[Posting], user: User, approver: User | None
+) -> list[Transaction]:
+    """Each posting in one call of ``ledger_post()``, which locks, checks and writes. A batch
+    first locks all its accounts at once in id order, so batches never deadlock."""
+    if len(postings) > 1:
+        _lock_positions(leg.account.pk for p in postings for leg in p.legs)
+    today = timezone.localdate()
+    results = []
+    with connection.cursor() as cursor:
+        for posting in postings:
+            txn = _new_transaction(posting, user, approver, today)
+            accounts = {leg.account.pk: leg for leg in posting.legs}
+            cursor.execute(
+                POST_CALL,
+                [
+                    txn.kind,
+                    txn.effective_date,
+                    txn.memo,
+                    txn.idempotency_key,
+                    user.pk,
+                    approver.pk if approver else None,
+                    txn.reverses_id,
+                    txn.paired_with_id,
+                    txn.reference_type_id,
+                    txn.reference_id,
+                    txn.reference_text,
+                    txn.posted_at,
+                    list(accounts),
+                    [leg.account.pollutant for leg in posting.legs],
+                    [leg.amount for leg in posting.legs],
+                ],
+            )
+            status, txn_id, account_id, available = cursor.fetchone()
+            if status == "posted":
+                txn.pk = txn_id
+                txn._state.adding, txn._state.db = False, connection.alias
+                results.append(txn)
+            elif status == "duplicate":
+                results.append(Transaction.objects.get(pk=txn_id))
+            elif status == "closed":
+                raise AccountClosed(
+                    _("Account %(account)s is closed.") % {"account": accounts[account_id].account}
+                )
+            elif status == "insufficient":
+                leg = accounts[account_id]
+                raise InsufficientQuota(leg.account, exact_amount(available), -leg.amount)
+            else:
+                raise LedgerError(_("An account of this transaction does not exist."))
+    return results
+
+
+def _post_in_python(
+    postings: Sequence[Posting], user: User, approver: User | None
+) -> list[Transaction]:
+    keys = [p.idempotency_key for p in postings]
+    positions = _lock_positions(leg.account.pk for p in postings for leg in p.legs)
+    existing = _posted_with_keys(keys)
+    fresh = [p for p in postings if p.idempotency_key not in existing]
+    balances = {pk: position[0] for pk, position in positions.items()}
+    after: list[list[Decimal]] = []
+    for posting in fresh:
+        after.append([])
+        for leg in posting.legs:
+            _balance, held, may_go_negative, is_open = positions[leg.account.pk]
+            if not is_open:
+                raise AccountClosed(_("Account %(account)s is closed.") % {"account": leg.account})
+            current = balances[leg.account.pk]
+            if not may_go_negative and current + leg.amount - held < 0:
+                raise InsufficientQuota(leg.account, current - held, -leg.amount)
+            balances[leg.account.pk] = current + leg.amount
+            after[-1].append(current + leg.amount)
+    today = timezone.localdate()
+    created = Transaction.objects.bulk_create(
+        _new_transaction(p, user, approver, today) for p in fresh
+    )
+    rows = [
+        (txn.pk, leg.account.pk, leg.account.pollutant, leg.amount, balance, txn.effective_date)
+        for txn, posting, legs_after in zip(created, fresh, after, strict=True)
+        for leg, balance in zip(posting.legs, legs_after, strict=True)
+    ]
+    if connection.vendor == "postgresql":
+        # The database chains each leg's hash and numbers the commit (integrity.py).
+        _insert_entries(rows)
+    else:
+        _insert_entries(rows, hashes=_chain_hashes(rows, created))
+        _number_commits(created)
+    touched = {leg.account.pk for p in fresh for leg in p.legs}
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {Account._meta.db_table} SET balance = %s WHERE id = %s",
+            [(balances[pk], pk) for pk in sorted(touched)],
+        )
     by_key = {txn.idempotency_key: txn for txn in created}
     return [existing.get(k) or by_key[k] for k in keys]
 

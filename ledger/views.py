@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +17,7 @@ from .forms import (
     DecisionForm,
     ExportForm,
     ReasonForm,
-    StatementFilterForm,
+    StatementPositionForm,
 )
 from .models import (
     Account,
@@ -32,6 +31,7 @@ from .models import (
     StatementExport,
     Transaction,
 )
+from .paging import keyset_page
 from .tasks import export_statement
 
 
@@ -60,13 +60,9 @@ def entity_list(request):
 def entity_detail(request, code: str):
     entity = get_object_or_404(Entity, code=code)
     require(request.user, "ledger.see_entity_ledger", entity)
-    positions = selectors.entity_positions(entity)
-    recent = (
-        selectors.visible_transactions(request.user)
-        .filter(entries__account__entity=entity)
-        .distinct()
-        .order_by("-id")[:20]
-    )
+    accounts = list(Account.objects.filter(entity=entity))
+    positions = selectors.entity_positions(entity, accounts)
+    recent = selectors.recent_entries(accounts)
     return render(
         request,
         "ledger/entity_detail.html",
@@ -84,23 +80,21 @@ def entity_detail(request, code: str):
 def account_statement(request, pk: int):
     account = get_object_or_404(Account.objects.select_related("entity"), pk=pk)
     require(request.user, "ledger.see_account", account)
-    form = StatementFilterForm(request.GET or None)
-    date_from = date_to = None
-    if form.is_valid():
-        date_from, date_to = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
-    opening, entries = selectors.statement_entries(account, date_from, date_to)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    form = StatementPositionForm(request.GET or None)
+    position = form.cleaned_data if form.is_valid() else {}
+    page = selectors.statement_page(
+        account,
+        before=position.get("before"),
+        after=position.get("after"),
+        on_date=position.get("date"),
+    )
     return render(
         request,
         "ledger/account_statement.html",
         {
             "account": account,
             "form": form,
-            "opening": opening,
             "page": page,
-            "query": query.urlencode(),
             "holds": account.holds.filter(status="ACTIVE").select_related("created_by"),
         },
     )
@@ -262,7 +256,7 @@ def adjustment_list(request):
     status = request.GET.get("status")
     if status in AdjustmentStatus.values:
         proposals = proposals.filter(status=status)
-    page = Paginator(proposals, 50).get_page(request.GET.get("page"))
+    page = keyset_page(request, proposals)
     return render(
         request,
         "ledger/adjustment_list.html",

@@ -11,6 +11,7 @@ from .models import (
     BundleFiling,
     FilingStatus,
     Project,
+    ProjectAmount,
     RetierAction,
     RetierRecord,
     Review,
@@ -57,7 +58,13 @@ def filter_projects(projects: QuerySet[Project], params) -> QuerySet[Project]:
     if params.get("owner"):
         projects = projects.filter(owner__code=params["owner"])
     if params.get("pollutant"):
-        projects = projects.filter(amounts__pollutant=params["pollutant"]).distinct()
+        # EXISTS, not a join with DISTINCT over every column of the list, its count and the
+        # status counts (issue 13).
+        projects = projects.filter(
+            Exists(
+                ProjectAmount.objects.filter(project=OuterRef("pk"), pollutant=params["pollutant"])
+            )
+        )
     return projects
 
 

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ledger import files
 from ledger import selectors as ledger_selectors
 from ledger.models import EntityKind, Pollutant
+from ledger.paging import keyset_page
 from ledger.views import require
 
 from . import bundles, corrections, selectors, services, workflow
@@ -60,9 +60,7 @@ def project_list(request):
     if form.is_valid():
         projects = selectors.filter_projects(projects, form.params())
     counts = selectors.status_counts(projects)
-    page = Paginator(projects, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = keyset_page(request, projects)
     return render(
         request,
         "reductions/project_list.html",
@@ -70,7 +68,6 @@ def project_list(request):
             "form": form,
             "page": page,
             "counts": [(Status(s).label, s, n) for s, n in counts.items()],
-            "query": query.urlencode(),
             "can_create": user.entity_id
             and user.has_perm("reductions.create_project", user.entity),
         },
@@ -296,7 +293,7 @@ def my_queue(request):
         if done:
             messages.success(request, _("%(n)s project(s) approved.") % {"n": done})
         return redirect("reductions:queue")
-    page = Paginator(projects, 100).get_page(request.GET.get("page"))
+    page = keyset_page(request, projects, size=100)
     return render(request, "reductions/queue.html", {"page": page})
 
 

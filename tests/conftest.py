@@ -27,6 +27,17 @@ def pytest_runtest_setup(item):
         _skip_or_fail("needs Redis: set REDIS_URL=redis://…")
 
 
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture(params=["server", "python"] if ON_POSTGRES else ["python"])
+def posting_path(request, settings):
+    """Both posting paths pass the same tests: PostgreSQL's ``ledger_post()`` (one round
+    trip) and the Python path SQLite always uses. Modules opt in with ``usefixtures``."""
+    settings.LEDGER_SERVER_SIDE_POSTING = request.param == "server"
+    return request.param
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing():
     """PBKDF2's 1.5 million rounds cost about a second per user made or signed in; the

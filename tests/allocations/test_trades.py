@@ -257,7 +257,7 @@ def test_superuser_without_roles_is_refused_clearly(superuser, pudong, district_
     assert (
         client.post(reverse("allocations:trade_act", args=[trade.pk, "confirm"])).status_code == 404
     )
-    assert client.get(reverse("allocations:trades")).context["page"].paginator.count == 0
+    assert len(client.get(reverse("allocations:trades")).context["page"]) == 0
 
 
 def test_enterprise_records_its_own_trades_only(enterprise_user, enterprise, pudong):
@@ -362,7 +362,7 @@ def test_trade_list_is_bounded(
     client = client_for(municipal_approver)
     with django_assert_max_num_queries(12):
         page = client.get(reverse("allocations:trades"))
-    assert page.status_code == 200 and page.context["page"].paginator.count == 5
+    assert page.status_code == 200 and len(page.context["page"]) == 5
 
 
 def test_new_record_form_shows_the_ledger_available(

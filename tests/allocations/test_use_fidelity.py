@@ -138,7 +138,7 @@ def test_superuser_without_roles_is_refused_clearly(
     assert client.get(reverse("allocations:construction_new")).status_code == 403
     assert client.get(reverse("allocations:construction", args=[project.pk])).status_code == 404
     listing = client.get(reverse("allocations:constructions"))
-    assert listing.status_code == 200 and listing.context["page"].paginator.count == 0
+    assert listing.status_code == 200 and len(listing.context["page"]) == 0
     response = client.post(reverse("allocations:construction_act", args=[project.pk, "approve"]))
     assert response.status_code == 404
 
@@ -148,7 +148,7 @@ def test_a_user_whose_roles_were_removed_sees_nothing(
 ):
     project = construction(district_clerk, pudong)
     client = client_for(make_user(None, pudong))
-    assert client.get(reverse("allocations:constructions")).context["page"].paginator.count == 0
+    assert len(client.get(reverse("allocations:constructions")).context["page"]) == 0
     assert client.get(reverse("allocations:construction", args=[project.pk])).status_code == 404
 
 

@@ -11,7 +11,11 @@ from ledger.models import Entity, Role, Transaction
 from ledger.services import Leg
 from tests.factories import EntityFactory, UserFactory, fund, transfer
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("posting_path"),
+]
 
 WORKERS = 8
 

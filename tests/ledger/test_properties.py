@@ -14,7 +14,7 @@ from ledger.models import Account, Entry, Hold, Transaction
 from ledger.services import Leg
 from tests.factories import reconciled, transfer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("posting_path")]
 
 POLLUTANTS = ["COD", "NOX"]
 amounts = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("20"), places=3)

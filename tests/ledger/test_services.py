@@ -23,7 +23,7 @@ from ledger.models import (
 from ledger.services import Leg
 from tests.factories import as_committed, fund, reconciled, transfer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("posting_path")]
 
 D = Decimal
 
@@ -410,3 +410,33 @@ def test_an_empty_batch_posts_nothing(municipal_clerk):
     # A round whose every line was lowered to zero approves with nothing to post.
     assert services.post_batch(postings=[], user=municipal_clerk) == []
     assert not Transaction.objects.exists()
+
+
+@pytest.mark.postgres
+def test_a_posting_is_one_round_trip_on_postgresql(posting_path, pudong, municipal_clerk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    account = services.entity_account(pudong, "COD")
+    source = services.system_account(SystemAccountKind.ALLOCATION_POOL, "COD")
+    with CaptureQueriesContext(connection) as queries:
+        txn = services.post(
+            kind=TransactionKind.ALLOCATION,
+            legs=[Leg(source, D("-1")), Leg(account, D("1"))],
+            idempotency_key="one-trip",
+            user=municipal_clerk,
+        )
+    statements = [
+        q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    if posting_path == "server":
+        assert len(statements) == 1 and "ledger_post(" in statements[0]
+    else:
+        assert len(statements) > 1
+    assert Transaction.objects.get(pk=txn.pk).idempotency_key == "one-trip"
+    assert {e.account_id: e.balance_after for e in txn.entries.all()} == {
+        account.pk: D("1"),
+        source.pk: source.balance - 1,
+    }
+    account.refresh_from_db()
+    assert account.balance == D("1")

@@ -3,6 +3,8 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -80,7 +82,7 @@ def test_enterprise_user_sees_own_ledger(client_for, enterprise_user, enterprise
     assert client.get(reverse("ledger:entity", args=[pudong.code])).status_code == 403
 
 
-def test_statement_filters_paginates_and_shows_running_balance(
+def test_statement_pages_by_keyset_with_stored_balances_and_jumps_to_a_date(
     client_for, municipal_clerk, pudong, django_assert_max_num_queries
 ):
     account = services.entity_account(pudong, "COD")
@@ -95,20 +97,34 @@ def test_statement_filters_paginates_and_shows_running_balance(
         )
     client = client_for(municipal_clerk)
     url = reverse("ledger:account", args=[account.pk])
-    with django_assert_max_num_queries(12):
+    # The latest page first, in posting order, with the balance stored after each leg.
+    with CaptureQueriesContext(connection) as latest_queries:
         response = client.get(url)
-    assert len(response.context["page"].object_list) == 50
-    assert response.context["page"].paginator.num_pages == 2
-    response = client.get(url, {"date_from": "2026-02-01", "date_to": "2026-02-10"})
-    rows = list(response.context["page"])
-    assert response.context["opening"] == Decimal("31")
-    assert [r.running for r in rows][:2] == [Decimal("32"), Decimal("33")]
-    assert len(rows) == 10
-    assert '<td class="num">32.000</td>' in response.content.decode()
-    bad = client.get(url, {"date_from": "2026-03-01", "date_to": "2026-02-01"})
-    assert bad.status_code == 200
-    assert "起始日期晚于截止日期" in bad.content.decode()
-    assert client.get(url, {"date_from": "not-a-date"}).status_code == 200
+    page = response.context["page"]
+    assert [e.balance_after for e in page.entries] == [Decimal(n) for n in range(11, 61)]
+    assert page.opening == Decimal("10") and page.later is None
+    assert '<td class="num">60.000</td>' in response.content.decode()
+    # Earlier: the first ten legs, from a zero balance, with a way back.
+    with CaptureQueriesContext(connection) as deep_queries:
+        earlier = client.get(url, {"before": page.earlier}).context["page"]
+    assert [e.balance_after for e in earlier.entries] == [Decimal(n) for n in range(1, 11)]
+    assert earlier.opening == 0 and earlier.earlier is None and earlier.later is not None
+    later = client.get(url, {"after": earlier.later}).context["page"]
+    assert [e.pk for e in later.entries] == [e.pk for e in page.entries]
+    # The cost does not grow with depth: the same queries, and never an OFFSET or a window.
+    assert len(deep_queries) == len(latest_queries) <= 12
+    for query in [*latest_queries, *deep_queries]:
+        assert "OFFSET" not in query["sql"].upper() and "OVER (" not in query["sql"].upper()
+    # Jump to a date: the page starts at that day's leg.
+    response = client.get(url, {"date": "2026-02-01"})
+    jumped = response.context["page"]
+    assert jumped.entries[0].effective_date == datetime.date(2026, 2, 1)
+    assert jumped.opening == Decimal("31")
+    assert [e.balance_after for e in jumped.entries][:2] == [Decimal("32"), Decimal("33")]
+    assert "31.000" in response.content.decode()
+    bad = client.get(url, {"date": "not-a-date"})
+    assert bad.status_code == 200 and "输入一个有效的日期" in bad.content.decode()
+    assert client.get(url, {"before": "abc", "after": "-5"}).status_code == 200
 
 
 # --- trades, reversals, adjustments -----------------------------------------------------
@@ -321,30 +337,30 @@ def test_api_lists_are_scoped_and_bounded(
         fund(xuhui, "COD", "1", user=municipal_clerk, key=f"x{i}")
     client = client_for(district_clerk)
     with django_assert_max_num_queries(8):
-        data = client.get("/api/ledger/transactions/").json()
-    assert data["count"] == 5
-    entry_accounts = {e["account"] for t in data["results"] for e in t["entries"]}
+        data = client.get("/api/v1/transactions/").json()
+    assert len(data["results"]) == 5
+    entry_accounts = {e["account"] for t in data["results"] for e in t["legs"]}
     assert services.entity_account(pudong, "COD").pk in entry_accounts
-    accounts = client.get("/api/ledger/accounts/").json()["results"]
+    accounts = client.get("/api/v1/accounts/").json()["results"]
     assert [a["entity_code"] for a in accounts] == ["310115"]
     assert accounts[0]["balance"] == "5.000"
 
 
 def test_api_refuses_anonymous_and_roleless_users(client, make_user, pudong):
-    assert client.get("/api/ledger/accounts/").status_code in (401, 403)
+    assert client.get("/api/v1/accounts/").status_code == 401
     client.force_login(make_user(None, pudong), backend="django.contrib.auth.backends.ModelBackend")
-    assert client.get("/api/ledger/accounts/").status_code == 403
+    assert client.get("/api/v1/accounts/").status_code == 403
 
 
 def test_api_token_for_reporting_client(client, make_user, bureau, pudong, municipal_clerk):
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     fund(pudong, "COD", "2", user=municipal_clerk, key="t")
     reporter = make_user("REPORTING_CLIENT", bureau)
-    token = Token.objects.create(user=reporter)
-    response = client.get("/api/ledger/accounts/", headers={"Authorization": f"Token {token.key}"})
+    _token, secret = AuthToken.objects.create(user=reporter)
+    response = client.get("/api/v1/accounts/", headers={"Authorization": f"Token {secret}"})
     assert response.status_code == 200
-    assert response.json()["count"] >= 2
+    assert len(response.json()["results"]) >= 2
 
 
 def test_export_with_an_invalid_date_says_so(client_for, district_clerk, pudong):

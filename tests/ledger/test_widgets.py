@@ -76,11 +76,11 @@ def test_progress_page_shows_the_as_of_date(client_for, municipal_clerk):
     assert 'value="2025-09-30"' in date_input(page, "as_of")
 
 
-def test_statement_filter_keeps_the_dates(client_for, district_clerk, pudong):
+def test_statement_jump_keeps_the_date(client_for, district_clerk, pudong):
     account = ledger_services.entity_account(pudong, "COD")
     url = reverse("ledger:account", args=[account.pk])
-    page = client_for(district_clerk).get(url, {"date_from": "2025-01-01"}).content.decode()
-    assert 'value="2025-01-01"' in date_input(page, "date_from")
+    page = client_for(district_clerk).get(url, {"date": "2025-01-01"}).content.decode()
+    assert 'value="2025-01-01"' in date_input(page, "date")
 
 
 def _form_classes():

@@ -114,3 +114,13 @@ def test_an_unknown_private_file_server_is_refused():
         PRIVATE_FILES_ACCEL_PREFIX="protected",
     )
     assert ok.stdout.split() == ["nginx", "/protected/"]
+
+
+def test_connections_persist_with_health_checks_by_default():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    postgres = {"DATABASE_URL": "postgres://alice@db.example:5432/ledger"}
+    assert run_python(code, **postgres).stdout.split() == ["600", "True"]
+    assert run_python(code, DB_CONN_MAX_AGE="0", **postgres).stdout.split() == ["0", "True"]
