@@ -12,20 +12,23 @@ from ledger.permissions import (
     is_municipal_approver,
     is_municipal_clerk,
     is_own_entity,
+    is_reporting_client,
 )
 
-rules.add_perm("allocations.see_rounds", is_municipal | is_auditor)
+# Municipal roles and auditors read every record; so does a reporting client (read-only,
+# DESIGN §7), which reads through the API only.
+reads_all = is_municipal | is_auditor | is_reporting_client
+
+rules.add_perm("allocations.see_rounds", reads_all)
 rules.add_perm("allocations.draft_round", is_municipal_clerk)
 rules.add_perm("allocations.decide_round", is_municipal_approver)
 rules.add_perm("allocations.set_target", is_municipal_clerk)
-rules.add_perm("allocations.see_overview", is_municipal | is_auditor)
-rules.add_perm(
-    "allocations.see_progress", is_municipal | is_auditor | (is_human_user & is_own_entity)
-)
+rules.add_perm("allocations.see_overview", reads_all)
+rules.add_perm("allocations.see_progress", reads_all | (is_human_user & is_own_entity))
 
 # Construction projects and trade records: every entity's for municipal roles and auditors,
 # the own entity's for the other business roles, nothing without a business role.
-rules.add_perm("allocations.see_all_records", is_municipal | is_auditor)
+rules.add_perm("allocations.see_all_records", reads_all)
 rules.add_perm("allocations.see_own_records", is_human_user)
 rules.add_perm(
     "allocations.enter_construction", is_municipal_clerk | is_district_clerk | is_enterprise_user
@@ -38,6 +41,6 @@ rules.add_perm(
 rules.add_perm("allocations.confirm_trade", is_municipal_approver)
 # The municipal reserve (储备库): municipal roles and auditors see it; a municipal clerk
 # records intake, a municipal approver confirms.
-rules.add_perm("allocations.see_reserve", is_municipal | is_auditor)
+rules.add_perm("allocations.see_reserve", reads_all)
 rules.add_perm("allocations.record_reserve_intake", is_municipal_clerk)
 rules.add_perm("allocations.confirm_reserve_intake", is_municipal_approver)

@@ -5,6 +5,7 @@ tasks eagerly. `QUOTA_LEDGER_MODE=production` turns on the hardened mode that pa
 `manage.py check --deploy`; it then requires SECRET_KEY and ALLOWED_HOSTS.
 """
 
+import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,8 +51,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "import_export",
     "rules",
     "axes",
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
     "ledger",
     "reductions",
     "allocations",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +83,8 @@ MIDDLEWARE = [
     "ledger.web_access.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # One structured line per API request, with its user and token id.
+    "api.middleware.ApiRequestLogMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -253,15 +259,52 @@ QUOTA_DEMO_LOADERS = [
     "allocations.demo.load_demo_allocations",
 ]
 
+# The REST API (/api/v1/, the `api` app and each app's api/ package). Systems authenticate
+# with hashed, expiring tokens (django-rest-knox); the browser with its session.
 REST_FRAMEWORK = {
+    # The token first: a request without credentials is a 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.CursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.ValidatingFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": env.str("API_THROTTLE_RATE", default="6000/hour")},
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+    "DATE_FORMAT": "iso-8601",
+}
+API_MAX_PAGE_SIZE = 500
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=365)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+# How long an Idempotency-Key is remembered (hours).
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "总量指标台账 API · Pollutant quota ledger API",
+    "DESCRIPTION": (
+        "上海市主要污染物总量指标台账的 REST 接口（v1）。Read the ledger, sync transactions "
+        "by commit sequence (`after_seq`), and act on every workflow. Amounts are decimal "
+        "strings with three places (t/a). Errors share one JSON shape: "
+        "`{status, code, detail, errors}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "DISABLE_ERRORS_AND_WARNINGS": True,
 }
 
 # Development prints mail to the console; production sends through SMTP.

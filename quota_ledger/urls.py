@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
+from api.tokens import token_page
 from ledger.web_access import AdminLoginForm
 
 admin.site.site_header = _("Pollutant quota ledger administration")
@@ -17,8 +19,17 @@ urlpatterns = [
     path("ledger/", include("ledger.urls")),
     path("projects/", include("reductions.urls")),
     path("allocations/", include("allocations.urls")),
-    path("api/ledger/", include("ledger.api.urls")),
-    path("api/reductions/", include("reductions.api.urls")),
+    path("accounts/tokens/", token_page, name="api_tokens"),
+    path("api/", include("api.urls")),
+    # The unversioned read-only API of before v1: its lists live on under /api/v1/.
+    path(
+        "api/ledger/<path:rest>",
+        RedirectView.as_view(url="/api/v1/%(rest)s", permanent=True, query_string=True),
+    ),
+    path(
+        "api/reductions/<path:rest>",
+        RedirectView.as_view(url="/api/v1/%(rest)s", permanent=True, query_string=True),
+    ),
     path("", include("ledger.home_urls")),
 ]
 # No /media/ route, in any mode: evidence and exports are served only by views that check

@@ -1,49 +1,136 @@
+"""Ledger resources as the API shows them: snake_case, amounts as three-place strings."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import Account, Entry, Transaction
+from ..models import AMOUNT_DIGITS, AMOUNT_PLACES, Account, Entity, Entry, Hold, Transaction
+
+
+def amount_field(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, read_only=True, **kwargs
+    )
+
+
+class EntitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Entity
+        fields = ["id", "code", "kind", "name_zh", "name_en", "is_active"]
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    entity_code = serializers.CharField(source="entity.code", default=None)
-    available = serializers.DecimalField(max_digits=18, decimal_places=3)
+    entity_code = serializers.CharField(source="entity.code", default=None, read_only=True)
+    balance = amount_field(help_text=_("Sum of the account's legs (as of `as_of` when given)."))
+    held = amount_field(help_text=_("Quota held by active holds (as of `as_of` when given)."))
+    available = amount_field(help_text=_("Balance minus held."))
+    as_of = serializers.DateField(read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = Account
         fields = [
             "id",
+            "entity_id",
             "entity_code",
             "system_kind",
             "pollutant",
             "balance",
             "held",
             "available",
+            "as_of",
             "is_active",
         ]
 
+    def to_representation(self, instance):
+        # ``as_of=`` annotates the position on that day (``AccountFilter``).
+        if hasattr(instance, "balance_as_of"):
+            instance.balance = instance.balance_as_of
+            instance.held = instance.held_as_of
+        return super().to_representation(instance)
 
-class EntrySerializer(serializers.ModelSerializer):
+
+class LegSerializer(serializers.ModelSerializer):
+    entity_code = serializers.CharField(source="account.entity.code", default=None)
+    system_kind = serializers.CharField(source="account.system_kind")
+    amount = amount_field(help_text=_("Signed: a credit is positive, a debit negative."))
+    balance_after = amount_field()
+
     class Meta:
         model = Entry
-        fields = ["account", "pollutant", "amount", "balance_after"]
+        fields = [
+            "id",
+            "account",
+            "entity_code",
+            "system_kind",
+            "pollutant",
+            "amount",
+            "balance_after",
+        ]
 
 
 class TransactionSerializer(serializers.ModelSerializer):
-    entries = EntrySerializer(many=True)
+    seq = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("Gap-free commit sequence number: resume a sync with `after_seq`."),
+    )
     posted_by = serializers.CharField(source="posted_by.username")
     approved_by = serializers.CharField(source="approved_by.username", default=None)
+    reference_type = serializers.SerializerMethodField()
+    legs = LegSerializer(source="entries", many=True)
 
     class Meta:
         model = Transaction
         fields = [
             "id",
+            "seq",
             "kind",
             "effective_date",
             "posted_at",
+            "reference_type",
+            "reference_id",
             "reference_text",
             "memo",
             "idempotency_key",
             "posted_by",
             "approved_by",
             "reverses",
-            "entries",
+            "paired_with",
+            "legs",
+        ]
+
+    def get_reference_type(self, txn) -> str | None:
+        """What caused the posting, as ``app_label.model`` (e.g. ``reductions.project``)."""
+        if not txn.reference_type_id:
+            return None
+        # ContentType's own cache: no query per row.
+        ct = ContentType.objects.get_for_id(txn.reference_type_id)
+        return f"{ct.app_label}.{ct.model}"
+
+
+class HoldSerializer(serializers.ModelSerializer):
+    entity_code = serializers.CharField(source="account.entity.code", default=None)
+    pollutant = serializers.CharField(source="account.pollutant")
+    amount = amount_field()
+    created_by = serializers.CharField(source="created_by.username")
+    changed_at = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        model = Hold
+        fields = [
+            "id",
+            "account",
+            "entity_code",
+            "pollutant",
+            "amount",
+            "status",
+            "reason",
+            "reference_id",
+            "reference_text",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "closed_at",
+            "consumed_by",
+            "changed_at",
         ]

@@ -1,9 +1,9 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-from .views import AccountViewSet, TransactionViewSet
+from .views import AccountViewSet, EntityViewSet, HoldViewSet, TransactionViewSet
 
-router = DefaultRouter()
+router = SimpleRouter()
+router.register("entities", EntityViewSet, basename="entity")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("transactions", TransactionViewSet, basename="transaction")
-
-urlpatterns = router.urls
+router.register("holds", HoldViewSet, basename="hold")

@@ -1,8 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-from .views import ProjectViewSet
+from .views import BundleViewSet, FilingViewSet, ProjectViewSet
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("projects", ProjectViewSet, basename="project")
-
-urlpatterns = router.urls
+router.register("filings", FilingViewSet, basename="filing")
+router.register("bundles", BundleViewSet, basename="bundle")

@@ -1,26 +1,252 @@
-from django.db.models import Prefetch
-from rest_framework import permissions, viewsets
-from rest_framework.exceptions import ValidationError
+"""Reduction projects, their workflow actions and evidence; national filings and bundles.
 
-from ledger.api.views import CanUseApi
+Writes call the same services as the browser (``reductions.services``, ``bundles``), which
+check the permission module and the maker–checker rule; a refusal is the API's error shape
+with the domain error's code.
+"""
 
-from .. import selectors
-from ..forms import ProjectFilterForm
-from ..models import Review
-from .serializers import ProjectSerializer
+from django.db.models import F, Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from api.base import ScopedReadOnlyViewSet, ScopedViewSet
+from api.idempotency import idempotent
+from api.schema import ERROR_RESPONSES, IDEMPOTENCY_HEADER
+
+from .. import bundles, selectors, services
+from ..models import BundleFiling, Project, Review
+from .filters import FilingFilter, ProjectFilter
+from .serializers import (
+    ACTIONS,
+    BundleSerializer,
+    EvidenceSerializer,
+    FilingActionSerializer,
+    FilingSerializer,
+    ProjectActionSerializer,
+    ProjectInputSerializer,
+    ProjectSerializer,
+    RecordFilingSerializer,
+)
 
 
-class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedReadOnlyViewSet):
+    """Reduction projects (减排项目) with tier, accounting method, amounts and the review
+    timeline. A district system creates and edits drafts and takes workflow actions."""
+
+    model = Project
     serializer_class = ProjectSerializer
-    permission_classes = [permissions.IsAuthenticated, CanUseApi]
+    filterset_class = ProjectFilter
+    ordering = ("-id",)
+    ordering_fields = ("updated_at", "completion_date", "accounting_year")
+    parser_classes = (JSONParser, MultiPartParser, FormParser)
+    http_method_names = ("get", "post", "put", "patch", "head", "options")
 
-    def get_queryset(self):
-        projects = selectors.visible_projects(self.request.user).select_related("plan_period")
-        # The list page's filter form validates here too: a bad value is a 400 naming it.
-        form = ProjectFilterForm(self.request.query_params)
-        if not form.is_valid():
-            raise ValidationError(form.errors)
-        projects = selectors.filter_projects(projects, form.params())
-        return projects.prefetch_related(
-            "amounts", Prefetch("reviews", queryset=Review.objects.select_related("actor"))
-        ).order_by("id")
+    def scoped_queryset(self, user):
+        return (
+            selectors.visible_projects(user)
+            .select_related("plan_period", "filing")
+            .annotate(changed_at=F("updated_at"))
+            .prefetch_related(
+                "amounts",
+                Prefetch("reviews", queryset=Review.objects.select_related("actor")),
+            )
+        )
+
+    def _save(self, request, project=None, partial=False):
+        given = ProjectInputSerializer(data=request.data, partial=partial)
+        given.is_valid(raise_exception=True)
+        data = dict(given.validated_data)
+        if project is not None:
+            current = {f: getattr(project, f) for f in services.PROJECT_FIELDS}
+            data = {**current, **data}
+            amounts = data.pop("amounts", {a.pollutant: a.claimed for a in project.amounts.all()})
+            owner = project.owner
+            data.pop("owner", None)
+        else:
+            amounts = data.pop("amounts")
+            owner = data.pop("owner", None) or request.user.entity
+        saved = services.save_project(
+            user=request.user, owner=owner, data=data, amounts=amounts, project=project
+        )
+        return self.scoped_queryset(request.user).get(pk=saved.pk)
+
+    @extend_schema(
+        request=ProjectInputSerializer,
+        responses={201: ProjectSerializer, **ERROR_RESPONSES},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        if request.user.entity is None:
+            raise NotFound(_("You belong to no entity."))
+        project = self._save(request)
+        return Response(self.get_serializer(project).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ProjectInputSerializer,
+        responses={200: ProjectSerializer, **ERROR_RESPONSES},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @idempotent
+    def update(self, request, *args, **kwargs):
+        project = self._save(request, self.get_object(), partial=kwargs.get("partial", False))
+        return Response(self.get_serializer(project).data)
+
+    @extend_schema(
+        request=ProjectActionSerializer,
+        responses={200: ProjectSerializer, **ERROR_RESPONSES},
+        parameters=[
+            IDEMPOTENCY_HEADER,
+            OpenApiParameter(
+                "action_name",
+                str,
+                OpenApiParameter.PATH,
+                enum=[str(a) for a in ACTIONS],
+                description=_("submit, withdraw, approve or return (with a comment)."),
+            ),
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"actions/(?P<action_name>[a-z_]+)",
+        serializer_class=ProjectActionSerializer,
+    )
+    @idempotent
+    def actions(self, request, pk=None, action_name=None):
+        """A workflow step, with the browser's rules: submit, withdraw, approve, return."""
+        if action_name not in ACTIONS:
+            raise NotFound(_("Unknown action: use one of %(actions)s.") % {"actions": ACTIONS})
+        project = self.get_object()
+        given = ProjectActionSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.act(project=project, user=request.user, action=action_name, **given.validated_data)
+        project = self.scoped_queryset(request.user).get(pk=project.pk)
+        return Response(ProjectSerializer(project, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request={"multipart/form-data": EvidenceSerializer},
+        responses={201: ProjectSerializer, **ERROR_RESPONSES},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=(MultiPartParser,),
+        serializer_class=EvidenceSerializer,
+    )
+    @idempotent
+    def evidence(self, request, pk=None):
+        """Upload evidence (证明材料) to an editable project."""
+        project = self.get_object()
+        given = EvidenceSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.add_attachment(
+            project=project, upload=given.validated_data["file"], user=request.user
+        )
+        project = self.scoped_queryset(request.user).get(pk=project.pk)
+        return Response(
+            ProjectSerializer(project, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+FILING_ACTIONS = ("confirm", "reject", "certify")
+
+
+class FilingViewSet(ScopedReadOnlyViewSet):
+    """National filings of small-package bundles (打包填报), with the projects they cover."""
+
+    model = BundleFiling
+    serializer_class = FilingSerializer
+    filterset_class = FilingFilter
+    ordering = ("-id",)
+    ordering_fields = ("filing_date",)
+
+    def scoped_queryset(self, user):
+        return selectors.visible_filings(user).prefetch_related("items")
+
+    @extend_schema(
+        request=FilingActionSerializer,
+        responses={200: FilingSerializer, **ERROR_RESPONSES},
+        parameters=[
+            IDEMPOTENCY_HEADER,
+            OpenApiParameter("action_name", str, OpenApiParameter.PATH, enum=list(FILING_ACTIONS)),
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"actions/(?P<action_name>[a-z_]+)",
+        serializer_class=FilingActionSerializer,
+    )
+    @idempotent
+    def actions(self, request, pk=None, action_name=None):
+        """confirm / reject (with a reason) by the district approver; certify by the
+        municipal approver (the whole bundle)."""
+        if action_name not in FILING_ACTIONS:
+            raise NotFound(
+                _("Unknown action: use one of %(actions)s.") % {"actions": FILING_ACTIONS}
+            )
+        filing = self.get_object()
+        given = FilingActionSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        if action_name == "confirm":
+            bundles.confirm_filing(user=request.user, filing=filing)
+        elif action_name == "reject":
+            bundles.reject_filing(
+                user=request.user, filing=filing, reason=given.validated_data["reason"]
+            )
+        else:
+            bundles.certify_filing(user=request.user, filing=filing)
+        filing = self.scoped_queryset(request.user).get(pk=filing.pk)
+        return Response(FilingSerializer(filing, context=self.get_serializer_context()).data)
+
+
+class BundleViewSet(ScopedViewSet):
+    """Open small-package bundles (小额打包) of the user's visible projects: district-reviewed
+    PACKAGE projects grouped by the bundle key, waiting for their national filing."""
+
+    model = Project
+    serializer_class = BundleSerializer
+    pagination_class = None
+    filter_backends = ()
+
+    def scoped_queryset(self, user):
+        return selectors.visible_projects(user)
+
+    def list(self, request):
+        return Response(BundleSerializer(bundles.bundles(request.user), many=True).data)
+
+    @extend_schema(
+        request=RecordFilingSerializer,
+        responses={201: FilingSerializer, **ERROR_RESPONSES},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @action(detail=False, methods=["post"], serializer_class=RecordFilingSerializer)
+    @idempotent
+    def file(self, request):
+        """Record a bundle's national filing (the district clerk); a district approver then
+        confirms it."""
+        given = RecordFilingSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        bundle = bundles.find_bundle(request.user, given.validated_data["bundle_key"])
+        if bundle is None:
+            raise NotFound(_("No open bundle has this key."))
+        filing = bundles.record_filing(
+            user=request.user,
+            bundle=bundle,
+            filing_number=given.validated_data["filing_number"],
+            filing_date=given.validated_data["filing_date"],
+        )
+        filing = get_object_or_404(selectors.visible_filings(request.user), pk=filing.pk)
+        return Response(
+            FilingSerializer(filing, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from ledger.models import Role
 
@@ -39,15 +39,13 @@ def test_a_reporting_client_session_is_refused_and_ended(client, reporter):
     assert REFUSAL in page.content.decode()
     assert "_auth_user_id" not in client.session
     client.force_login(reporter, backend="django.contrib.auth.backends.ModelBackend")
-    api = client.get("/api/ledger/accounts/")
+    api = client.get("/api/v1/accounts/")
     assert api.status_code == 403 and api.json()["code"] == "api_only"
 
 
 def test_reporting_client_reads_the_api_with_its_token(reporter):
-    token = Token.objects.create(user=reporter)
-    response = Client().get(
-        "/api/ledger/accounts/", headers={"Authorization": f"Token {token.key}"}
-    )
+    _token, secret = AuthToken.objects.create(user=reporter)
+    response = Client().get("/api/v1/accounts/", headers={"Authorization": f"Token {secret}"})
     assert response.status_code == 200
 
 

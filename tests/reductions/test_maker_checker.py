@@ -144,7 +144,7 @@ def test_a_user_whose_roles_were_all_removed_sees_no_project_and_no_evidence(
     assert client.get(reverse("reductions:detail", args=[project.pk])).status_code == 403
     assert list(client.get(reverse("reductions:queue")).context["page"].object_list) == []
     assert client.get(reverse("reductions:bundles")).context["bundles"] == []
-    assert client.get("/api/reductions/projects/").status_code == 403
+    assert client.get("/api/v1/projects/").status_code == 403
 
 
 def test_a_superuser_without_business_roles_gets_a_clear_refusal_never_a_500(

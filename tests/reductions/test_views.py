@@ -188,13 +188,14 @@ def test_api_lists_projects_scoped_filtered_and_bounded(
     make_project(other_district_clerk, amounts={"COD": "1"})
     client = client_for(district_clerk)
     with django_assert_max_num_queries(10):
-        data = client.get("/api/reductions/projects/").json()
-    assert data["count"] == 3
+        data = client.get("/api/v1/projects/").json()
+    assert len(data["results"]) == 3
     assert {p["owner_code"] for p in data["results"]} == {"310115"}
-    assert data["results"][0]["amounts"][0]["claimed"] == "2.000"
-    assert [r["action"] for r in data["results"][0]["reviews"]] == ["create", "submit"]
-    everyone = client_for(municipal_clerk).get("/api/reductions/projects/", {"tier": "KEY"}).json()
-    assert everyone["count"] == 1
+    # Newest first: the first project made is the last of the page.
+    assert data["results"][-1]["amounts"][0]["claimed"] == "2.000"
+    assert [r["action"] for r in data["results"][-1]["reviews"]] == ["create", "submit"]
+    everyone = client_for(municipal_clerk).get("/api/v1/projects/", {"tier": "KEY"}).json()
+    assert len(everyone["results"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -202,9 +203,9 @@ def test_api_lists_projects_scoped_filtered_and_bounded(
     [("year", "abc"), ("project_type", "abc"), ("project_type", "1e9"), ("status", "NOPE")],
 )
 def test_api_refuses_a_bad_filter_with_a_400_naming_it(client_for, municipal_clerk, name, value):
-    response = client_for(municipal_clerk).get("/api/reductions/projects/", {name: value})
+    response = client_for(municipal_clerk).get("/api/v1/projects/", {name: value})
     assert response.status_code == 400
-    assert list(response.json()) == [name]
+    assert list(response.json()["errors"]) == [name]
 
 
 def test_list_page_shows_a_bad_filter_next_to_its_field(client_for, municipal_clerk):

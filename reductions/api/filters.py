@@ -1,0 +1,51 @@
+"""Filters of the project and filing lists (validated: a bad value is a 400 naming it)."""
+
+import django_filters
+from django.db.models import Exists, OuterRef
+
+from api.filters import CharInFilter, ChoiceInFilter, IntegerFilter, UpdatedSinceFilterSet
+from ledger.models import Pollutant
+
+from ..models import (
+    BundleFiling,
+    FilingStatus,
+    PlanPeriod,
+    Project,
+    ProjectAmount,
+    ProjectType,
+    Status,
+    Tier,
+)
+
+
+class ProjectFilter(UpdatedSinceFilterSet):
+    status = ChoiceInFilter(choices=Status.choices)
+    tier = ChoiceInFilter(choices=Tier.choices)
+    owner = CharInFilter(field_name="owner__code")
+    project_type = django_filters.ModelChoiceFilter(
+        to_field_name="code", queryset=ProjectType.objects.all()
+    )
+    plan_period = django_filters.ModelChoiceFilter(
+        to_field_name="code", queryset=PlanPeriod.objects.all()
+    )
+    year = IntegerFilter(field_name="accounting_year", min_value=1900, max_value=2999)
+    pollutant = ChoiceInFilter(method="with_pollutant", choices=Pollutant.choices)
+
+    class Meta:
+        model = Project
+        fields = []
+
+    def with_pollutant(self, queryset, name, value):
+        return queryset.filter(
+            Exists(ProjectAmount.objects.filter(project=OuterRef("pk"), pollutant__in=value))
+        )
+
+
+class FilingFilter(django_filters.FilterSet):
+    status = ChoiceInFilter(choices=FilingStatus.choices)
+    owner = CharInFilter(field_name="owner__code")
+    year = IntegerFilter(field_name="accounting_year", min_value=1900, max_value=2999)
+
+    class Meta:
+        model = BundleFiling
+        fields = []
