@@ -33,6 +33,7 @@ from .models import (
     exact_amount,
 )
 from .selectors import AMOUNT
+from .services import number_commits
 
 # Sums compared in SQL allow for SQLite returning sums of decimals as binary floats; every
 # amount is a whole number of kilograms, so half a gram is far below any real difference.
@@ -95,7 +96,9 @@ def _account_findings() -> list[Finding]:
 
 
 def reconcile() -> list[Finding]:
-    """Every disagreement between what is stored and what it is derived from."""
+    """Every disagreement between what is stored and what it is derived from. Committed
+    transactions are numbered first: one still without a number afterwards is a finding."""
+    number_commits()
     entry, txn, account = (
         Entry._meta.db_table,
         Transaction._meta.db_table,
@@ -202,6 +205,7 @@ def _legs_in_chain_order() -> Iterator[tuple]:
 def verify(digest: dict | None = None) -> Verification:
     """Recompute every chain; with ``digest`` (as written by ``digest_payload``), also check
     that each account's chain passes through the head the digest recorded."""
+    number_commits()
     result = Verification()
     as_of = digest["last_seq"] if digest else None
     account, prev, broken = None, integrity.GENESIS, False
@@ -284,6 +288,7 @@ def _current_heads() -> tuple[dict[int, tuple[int, str]], int, int | None]:
 def make_digest(date: datetime.date | None = None) -> LedgerDigest:
     """Write the digest of the ledger as it is now (a consistent snapshot)."""
     date = date or timezone.localdate()
+    number_commits()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

@@ -265,21 +265,6 @@ BEGIN
   RETURN NEW;
 END $$;
 """,
-        # SECURITY DEFINER: the application role may not write the counter or the sequence
-        # table itself; it gets numbers only by committing transactions.
-        """
-CREATE OR REPLACE FUNCTION ledger_assign_commit_seq() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-DECLARE next_seq bigint;
-BEGIN
-  INSERT INTO ledger_sequencecounter (id, last) VALUES (1, 1)
-    ON CONFLICT (id) DO UPDATE SET last = ledger_sequencecounter.last + 1
-    RETURNING last INTO next_seq;
-  INSERT INTO ledger_transactioncommit (seq, transaction_id, committed_at)
-    VALUES (next_seq, NEW.id, clock_timestamp());
-  RETURN NULL;
-END $$;
-""",
     ]
     for table in APPEND_ONLY_TABLES:
         statements.append(
@@ -300,15 +285,10 @@ END $$;
         " FOR EACH ROW EXECUTE FUNCTION ledger_transaction_before_insert();",
         "CREATE TRIGGER ledger_entry_before_insert BEFORE INSERT ON ledger_entry"
         " FOR EACH ROW EXECUTE FUNCTION ledger_entry_before_insert();",
-        # Deferred: checked at commit, so a service may write rows in any order. Names sort
-        # so that on a transaction's insert the balance check runs before the sequence
-        # number is taken: the counter's lock is held as briefly as possible.
+        # Deferred: checked at commit, so a service may write rows in any order.
         "CREATE CONSTRAINT TRIGGER ledger_transaction_a_balanced AFTER INSERT"
         " ON ledger_transaction DEFERRABLE INITIALLY DEFERRED"
         " FOR EACH ROW EXECUTE FUNCTION ledger_transaction_balanced();",
-        "CREATE CONSTRAINT TRIGGER ledger_transaction_z_commit_seq AFTER INSERT"
-        " ON ledger_transaction DEFERRABLE INITIALLY DEFERRED"
-        " FOR EACH ROW EXECUTE FUNCTION ledger_assign_commit_seq();",
         "CREATE CONSTRAINT TRIGGER ledger_entry_transaction_balanced AFTER INSERT"
         " ON ledger_entry DEFERRABLE INITIALLY DEFERRED"
         " FOR EACH ROW EXECUTE FUNCTION ledger_entry_transaction_balanced();",
@@ -325,6 +305,61 @@ END $$;
     return statements
 
 
+def sequencer_sql() -> list[str]:
+    """Commit numbers without a global lock in the posting path. Each transaction's insert
+    adds it to ``ledger_pendingcommit`` (no shared row is touched); ``ledger_number_commits()``
+    numbers, under one advisory lock, every pending transaction that has committed — it
+    cannot see the others — each new number above all before it. Postings never wait for
+    it; readers of the sequence (the API's sync, audits, the digest) call it first and a
+    beat task keeps it current. Before this, a deferred trigger took the counter row's lock
+    at every commit and held it through the commit's WAL flush: postings queued one by one
+    (bench/ledger_post.py). Both functions are SECURITY DEFINER: the application role
+    writes neither table itself. Installed by migration 0007, which made the table."""
+    return [
+        "DROP TRIGGER IF EXISTS ledger_transaction_z_commit_seq ON ledger_transaction;",
+        "DROP FUNCTION IF EXISTS ledger_assign_commit_seq();",
+        """
+CREATE OR REPLACE FUNCTION ledger_mark_pending() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+  INSERT INTO ledger_pendingcommit (transaction_id) VALUES (NEW.id);
+  RETURN NULL;
+END $$;
+""",
+        """
+CREATE OR REPLACE FUNCTION ledger_number_commits() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE numbered integer; last_seq bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('ledger_number_commits'));
+  SELECT c.last INTO last_seq FROM ledger_sequencecounter c WHERE c.id = 1;
+  last_seq := COALESCE(last_seq, 0);
+  WITH taken AS (
+    DELETE FROM ledger_pendingcommit RETURNING transaction_id
+  ), added AS (
+    INSERT INTO ledger_transactioncommit (seq, transaction_id, committed_at)
+    SELECT last_seq + row_number() OVER (ORDER BY transaction_id), transaction_id,
+           clock_timestamp()
+      FROM taken
+    RETURNING 1
+  )
+  SELECT count(*) INTO numbered FROM added;
+  IF numbered > 0 THEN
+    INSERT INTO ledger_sequencecounter (id, last) VALUES (1, last_seq + numbered)
+      ON CONFLICT (id) DO UPDATE SET last = EXCLUDED.last;
+  END IF;
+  RETURN numbered;
+END $$;
+""",
+        "DROP TRIGGER IF EXISTS ledger_transaction_pending_commit ON ledger_transaction;",
+        "CREATE TRIGGER ledger_transaction_pending_commit AFTER INSERT ON ledger_transaction"
+        " FOR EACH ROW EXECUTE FUNCTION ledger_mark_pending();",
+        "DROP TRIGGER IF EXISTS ledger_pendingcommit_no_truncate ON ledger_pendingcommit;",
+        "CREATE TRIGGER ledger_pendingcommit_no_truncate BEFORE TRUNCATE ON ledger_pendingcommit"
+        " FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_truncate();",
+    ]
+
+
 _FUNCTIONS = (
     "ledger_leg_hash(text, ledger_entry, ledger_transaction)",
     "ledger_refuse_change()",
@@ -336,7 +371,8 @@ _FUNCTIONS = (
     "ledger_entry_account_matches()",
     "ledger_account_matches()",
     "ledger_hold_before_update()",
-    "ledger_assign_commit_seq()",
+    "ledger_mark_pending()",
+    "ledger_number_commits()",
 )
 
 

@@ -426,8 +426,9 @@ class Entry(models.Model):
 
 
 class TransactionCommit(models.Model):
-    """A transaction's place in commit order (提交序号): gap-free and increasing, assigned as
-    the transaction commits, so a reader paging by ``seq`` never misses or repeats one."""
+    """A transaction's place in commit order (提交序号): gap-free and increasing. Numbers are
+    handed out only to committed transactions, each new one above every number before it,
+    so a reader paging by ``seq`` never misses or repeats one."""
 
     seq = models.PositiveBigIntegerField(primary_key=True)
     transaction = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="commit")
@@ -441,9 +442,25 @@ class TransactionCommit(models.Model):
         return f"{self.seq} → #{self.transaction_id}"
 
 
+class PendingCommit(models.Model):
+    """A committed transaction still waiting for its commit sequence number. The database
+    adds one per transaction as it is inserted; ``ledger_number_commits()`` numbers what has
+    committed, in one serial step outside the postings, so postings never queue for it."""
+
+    transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("transaction awaiting its commit number")
+
+    def __str__(self) -> str:
+        return f"#{self.transaction_id}"
+
+
 class SequenceCounter(models.Model):
     """The last commit sequence number handed out (one row); written only by the database's
-    own commit trigger on PostgreSQL."""
+    own numbering function on PostgreSQL."""
 
     last = models.PositiveBigIntegerField(default=0)
 

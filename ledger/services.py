@@ -483,6 +483,18 @@ def _number_commits(created: list[Transaction]) -> None:
     SequenceCounter.objects.update_or_create(pk=1, defaults={"last": last + len(created)})
 
 
+def number_commits() -> int:
+    """Give every committed, not yet numbered transaction its commit sequence number; return
+    how many were numbered. PostgreSQL numbers in one serial step outside the postings
+    (``ledger_number_commits()``, integrity.py); SQLite numbers as it posts, so there is
+    nothing to do. Readers of the sequence call this first."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ledger_number_commits()")
+        return cursor.fetchone()[0]
+
+
 def system_account(kind: str, pollutant: str) -> Account:
     account, _created = Account.objects.get_or_create(
         entity=None,

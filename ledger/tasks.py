@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import audit
+from . import audit, services
 
 logger = logging.getLogger(__name__)
 
@@ -14,6 +14,12 @@ def reconcile_ledger() -> int:
     for finding in findings:
         logger.error("ledger does not reconcile: %s", finding)
     return len(findings)
+
+
+@shared_task(name="ledger.tasks.number_commits")
+def number_commits() -> int:
+    """Keeps the commit sequence current for readers that do not number first themselves."""
+    return services.number_commits()
 
 
 @shared_task(name="ledger.tasks.write_digest")

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 
 from ledger import audit, integrity, services
 from ledger.models import Entry, Hold, LedgerDigest, Transaction, TransactionCommit
@@ -91,9 +91,51 @@ def test_commit_numbers_are_gap_free_and_in_posting_order(pudong, municipal_cler
     for n in range(5):
         fund(pudong, "NOX", "1", user=municipal_clerk, key=f"k{n}")
     as_committed()
+    # Numbered by the serial numbering step, not inside each posting (PostgreSQL).
+    assert services.number_commits() == (5 if connection.vendor == "postgresql" else 0)
+    assert services.number_commits() == 0
     rows = list(TransactionCommit.objects.values_list("seq", "transaction_id"))
     assert [seq for seq, _txn in rows] == [1, 2, 3, 4, 5]
     assert [txn for _seq, txn in rows] == sorted(Transaction.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_committing_late_is_numbered_after_what_readers_have_seen(
+    pudong, xuhui, municipal_clerk
+):
+    """The reader's guarantee behind sync: a transaction still open when others are numbered
+    gets a number above theirs once it commits, so paging by seq never skips it."""
+    import threading
+
+    fund(xuhui, "NOX", "1", user=municipal_clerk, key="before")
+    inserted, release = threading.Event(), threading.Event()
+
+    def slow_posting():
+        with transaction.atomic():
+            # COD: no account in common with the NOX postings, so nothing waits on its locks.
+            fund(pudong, "COD", "1", user=municipal_clerk, key="slow")
+            inserted.set()
+            release.wait(10)
+        connection.close()
+
+    worker = threading.Thread(target=slow_posting)
+    worker.start()
+    assert inserted.wait(10)
+    fund(xuhui, "NOX", "1", user=municipal_clerk, key="fast")
+    services.number_commits()
+    numbered = TransactionCommit.objects.values_list("transaction__idempotency_key", flat=True)
+    assert {"before", "fast"} <= set(numbered) and "slow" not in numbered  # not committed
+    seen = max(TransactionCommit.objects.values_list("seq", flat=True))
+    release.set()
+    worker.join()
+    assert services.number_commits() == 1
+    slow = TransactionCommit.objects.get(transaction__idempotency_key="slow")
+    assert slow.seq == seen + 1
+    assert slow.transaction_id < TransactionCommit.objects.get(
+        transaction__idempotency_key="fast"
+    ).transaction_id
+    assert reconciled() == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -257,6 +299,8 @@ def test_the_app_role_is_refused_every_tampering_statement(
         " LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
     )
     assert denied in refused(conn, "UPDATE ledger_sequencecounter SET last = 0")
+    assert denied in refused(conn, "DELETE FROM ledger_pendingcommit")
+    assert denied in refused(conn, f"INSERT INTO ledger_pendingcommit VALUES ({txn})")
     assert denied in refused(
         conn,
         f"INSERT INTO ledger_transactioncommit (seq, transaction_id, committed_at)"
@@ -304,6 +348,9 @@ def test_the_app_role_is_refused_every_tampering_statement(
         )
         cursor.execute(f"UPDATE ledger_account SET balance = balance - 1 WHERE id = {pool.pk}")
         cursor.execute(f"UPDATE ledger_account SET balance = balance + 1 WHERE id = {account.pk}")
+    assert not TransactionCommit.objects.filter(transaction_id=new_txn).exists()
+    with conn.transaction(), conn.cursor() as cursor:
+        cursor.execute("SELECT ledger_number_commits()")
     assert TransactionCommit.objects.filter(transaction_id=new_txn).exists()
     assert all(
         len(h) == 64

@@ -66,6 +66,7 @@ def test_every_scheduled_job_names_a_registered_task():
     assert scheduled == {
         "ledger.tasks.reconcile_ledger",
         "ledger.tasks.write_digest",
+        "ledger.tasks.number_commits",
         "ledger.tasks.expire_statement_exports",
         "allocations.tasks.expire_use_requests",
     }

@@ -12,8 +12,13 @@ from django.db import connection, transaction
 
 # Posted history: read and append, never change.
 APPEND_ONLY = ("ledger_transaction", "ledger_entry", "ledger_ledgerdigest")
-# Written only by the database's own SECURITY DEFINER commit trigger.
-READ_ONLY = ("ledger_transactioncommit", "ledger_sequencecounter", "django_migrations")
+# Written only by the database's own SECURITY DEFINER functions (commit numbering).
+READ_ONLY = (
+    "ledger_transactioncommit",
+    "ledger_sequencecounter",
+    "ledger_pendingcommit",
+    "django_migrations",
+)
 # Rows that are updated but never deleted.
 NO_DELETE = ("ledger_account", "ledger_hold", "ledger_correction")
 
