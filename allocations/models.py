@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ledger.files import RandomName
 from ledger.models import ZERO, Pollutant, amount_field
 
 
@@ -567,3 +568,57 @@ class ReserveIntake(ConfirmedRecord):
         if self.source == ReserveSource.OTHER and self.source_other:
             return f"{self.get_source_display()}：{self.source_other}"
         return self.get_source_display()
+
+
+class ImportStatus(models.TextChoices):
+    CHECKING = "CHECKING", _("Checking")
+    CHECKED = "CHECKED", _("Checked")
+    IMPORTING = "IMPORTING", _("Importing")
+    DONE = "DONE", _("Imported")
+    FAILED = "FAILED", _("Failed")
+
+
+class ImportJob(models.Model):
+    """A spreadsheet being imported (导入): the uploaded file, the preview of every row and
+    the progress of the check or the import, which a Celery task runs for large files.
+
+    It lives in the top app because it dispatches to every app's importer
+    (``allocations.imports.IMPORTERS``). The file is private and seen only by its requester.
+    """
+
+    kind = models.CharField(max_length=32)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    file = models.FileField(upload_to=RandomName("imports"))
+    filename = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.CHECKING
+    )
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    # One entry per data row: {"row", "status", "label", "errors": [{"column", "message"}]}.
+    preview = models.JSONField(default=list, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    imported = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        if self.status in (ImportStatus.DONE, ImportStatus.CHECKED):
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, int(self.rows_done * 100 / self.rows_total))
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.counts.get("error"))

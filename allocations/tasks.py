@@ -1,3 +1,5 @@
+import logging
+
 from celery import shared_task
 from django.core.mail import send_mail
 from django.urls import reverse
@@ -7,6 +9,8 @@ from django.utils.translation import gettext as _
 from ledger.models import User
 
 from .models import ConstructionProject
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="allocations.tasks.expire_use_requests")
@@ -40,3 +44,32 @@ def notify_use_expired(project_id: int) -> int:
     for user in users:
         send_mail(subject, body, None, [user.email])
     return len(users)
+
+
+def _run_import_step(step, job_id: int) -> None:
+    from .models import ImportJob, ImportStatus
+
+    try:
+        step(job_id)
+    except Exception:
+        # The job row tells the user it failed; the log keeps the traceback.
+        logger.exception("import %s failed", job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportStatus.FAILED, error=_("The import failed; nothing was imported.")
+        )
+
+
+@shared_task(name="allocations.tasks.check_import")
+def check_import(job_id: int) -> None:
+    """Check a large uploaded spreadsheet row by row (the preview), with progress."""
+    from .imports import run_check
+
+    _run_import_step(run_check, job_id)
+
+
+@shared_task(name="allocations.tasks.apply_import")
+def apply_import(job_id: int) -> None:
+    """Import a large checked spreadsheet through the services, with progress."""
+    from .imports import run_apply
+
+    _run_import_step(run_apply, job_id)

@@ -10,8 +10,12 @@ filter, sync page and export reads from it. Permissions are the permission modul
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, viewsets
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.renderers import JSONRenderer
 
 from ledger.permissions import is_reporting_client
+
+from . import exports
 
 SEALED = ("get_queryset", "get_object", "get_permissions", "queryset")
 
@@ -74,4 +78,36 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
 
 class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """List and detail; a list also exports as CSV or XLSX with the same filters and scope."""
+
     permission_classes = ()
+    renderer_classes = (JSONRenderer, exports.CSVRenderer, exports.XLSXRenderer)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.export_format and self.action != "list":
+            raise NotAcceptable(_("Only lists export as CSV or XLSX."))
+
+    @property
+    def export_format(self) -> str | None:
+        renderer = getattr(self.request, "accepted_renderer", None)
+        fmt = getattr(renderer, "format", None)
+        return fmt if fmt in exports.EXPORT_FORMATS else None
+
+    def handle_exception(self, exc):
+        # Errors are JSON whatever format the client asked for.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+    def list(self, request, *args, **kwargs):
+        if not self.export_format:
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset()).order_by(*self.ordering)
+        header, body = exports.rows(
+            self.get_serializer_class(), queryset, self.get_serializer_context()
+        )
+        name = self.basename
+        if self.export_format == "csv":
+            return exports.csv_response(name, header, body)
+        return exports.xlsx_response(name, header, body)

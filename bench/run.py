@@ -5,7 +5,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["ledger_post.py", "statement_export.py", "allocation_round.py", "verify.py"]
+BENCHMARKS = [
+    "ledger_post.py",
+    "statement_export.py",
+    "allocation_round.py",
+    "verify.py",
+    "import_projects.py",
+    "annual_report.py",
+]
 
 
 def main() -> int:

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 
 from . import selectors
 from .models import Account, Entity, ExportStatus, Pollutant, StatementExport, TransactionKind
-from .workbooks import append_row
+from .workbooks import DocumentSheet, SheetColumn
 
 PROGRESS_EVERY = 2000
 logger = logging.getLogger(__name__)
@@ -34,6 +34,18 @@ def statement_header() -> list[str]:
         _("Debit (t)"),
         _("Balance (t)"),
         _("Held (t)"),
+    ]
+
+
+# Where the running balance stands; the opening and closing balances go under it.
+BALANCE_COLUMN = 6
+
+
+def statement_columns(header: list[str]) -> list[SheetColumn]:
+    widths = [12, 12, 16, 28, 12, 12, 12, 12]
+    return [
+        SheetColumn(text, width=width, amount=index >= 4, date=index == 0)
+        for index, (text, width) in enumerate(zip(header, widths, strict=True))
     ]
 
 
@@ -70,23 +82,19 @@ def write_statement(
         done = 0
         progress(0, total)
         for pollutant, opening, _count, rows in plans:
-            sheet = workbook.create_sheet(title=pollutant.symbol)
-            sheet.column_dimensions["A"].width = 12
-            sheet.column_dimensions["C"].width = 16
-            sheet.column_dimensions["D"].width = 28
-            append_row(
-                sheet, [_("Pollutant total-quantity indicator ledger") + f" — {pollutant.label}"]
+            document = DocumentSheet(
+                workbook.create_sheet(title=pollutant.symbol),
+                title=_("Pollutant total-quantity indicator ledger") + f" — {pollutant.label}",
+                lines=[[_("Entity"), entity.name_zh, entity.code], [_("Period"), period]],
+                columns=statement_columns(header),
+                balance_column=BALANCE_COLUMN,
             )
-            append_row(sheet, [_("Entity"), entity.name_zh, entity.code])
-            append_row(sheet, [_("Period"), period])
-            append_row(sheet, [_("Opening balance (t)"), opening])
-            append_row(sheet, header)
+            document.balance(_("Opening balance (t)"), opening)
             closing = opening
             for row in rows:
                 credit = row.amount if row.amount > 0 else None
                 debit = -row.amount if row.amount < 0 else None
-                append_row(
-                    sheet,
+                document.row(
                     [
                         row.date,
                         row.transaction_id,
@@ -96,13 +104,14 @@ def write_statement(
                         debit,
                         row.running,
                         row.held,
-                    ],
+                    ]
                 )
                 closing = row.running
                 done += 1
                 if done % PROGRESS_EVERY == 0:
                     progress(done, total)
-            append_row(sheet, [_("Closing balance (t)"), closing])
+            document.balance(_("Closing balance (t)"), closing)
+            document.finish()
         workbook.save(path)
     progress(done, total)
     return done

@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -46,7 +47,9 @@ def home(request):
     positions = None
     if user.entity_id and user.has_perm("ledger.see_entity_ledger", user.entity):
         positions = selectors.entity_positions(user.entity)
-    return render(request, "home.html", {"positions": positions})
+    # Higher apps add their panels (dashboards) through a setting: the ledger imports no app.
+    charts = [chart for panel in settings.QUOTA_HOME_PANELS for chart in import_string(panel)(user)]
+    return render(request, "home.html", {"positions": positions, "charts": charts})
 
 
 @login_required

@@ -67,7 +67,9 @@ class RefuseApiOnlySessionsMiddleware:
             logout(request)
             message = str(API_ONLY_MESSAGE)
             if request.path.startswith("/api/"):
-                return JsonResponse({"detail": message, "code": "api_only"}, status=403)
+                return JsonResponse(
+                    {"status": 403, "code": "api_only", "detail": message}, status=403
+                )
             return HttpResponseForbidden(
                 render_to_string("403.html", {"message": message}, request=request)
             )

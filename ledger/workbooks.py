@@ -37,3 +37,9 @@ def safe_value(sheet: Worksheet, value: Any) -> Any:
 def append_row(sheet: Worksheet, values: Iterable[Any]) -> None:
     """Append one row to ``sheet`` (normal or write-only), every value made safe."""
     sheet.append([safe_value(sheet, value) for value in values])
+
+
+def csv_safe(value: Any) -> Any:
+    """A value for a CSV cell: formula-like text gets a leading apostrophe (OWASP), which
+    spreadsheet programs show as text instead of evaluating."""
+    return "'" + value if is_formula_like(value) else value

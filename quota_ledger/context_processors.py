@@ -8,6 +8,15 @@ REVIEWER_ROLES = (Role.DISTRICT_APPROVER, Role.MUNICIPAL_CLERK, Role.MUNICIPAL_A
 # Roles that enter or decide construction projects' use of quota, record or confirm trades,
 # or audit them.
 USE_ROLES = (*REVIEWER_ROLES, Role.DISTRICT_CLERK, Role.ENTERPRISE_USER, Role.AUDITOR)
+# Roles that import spreadsheets (allocations.imports.IMPORTERS decides which kinds).
+IMPORT_ROLES = (
+    Role.DISTRICT_CLERK,
+    Role.MUNICIPAL_CLERK,
+    Role.MUNICIPAL_APPROVER,
+    Role.ENTERPRISE_USER,
+)
+# Roles that read the annual ledger report of their entity (municipal roles: every entity).
+REPORT_ROLES = USE_ROLES
 
 
 def navigation(request) -> dict:
@@ -34,6 +43,10 @@ def navigation(request) -> dict:
     if user.has_role(*USE_ROLES):
         links.append((_("Construction projects"), reverse("allocations:constructions")))
         links.append((_("Trade records"), reverse("allocations:trades")))
+    if user.has_role(*IMPORT_ROLES):
+        links.append((_("Import"), reverse("imports:list")))
+    if user.has_role(*REPORT_ROLES) and user.entity_id:
+        links.append((_("Annual report"), reverse("reports:annual")))
     if user.has_perm("allocations.see_reserve"):
         links.append((_("Municipal reserve"), reverse("allocations:reserve")))
     if user.has_role(Role.DISTRICT_APPROVER, Role.MUNICIPAL_CLERK, Role.MUNICIPAL_APPROVER):

@@ -38,7 +38,7 @@ class RejectNulBytesMiddleware:
             "Please check the link or the search terms."
         )
         if wants_json(request):
-            return JsonResponse({"detail": message, "code": "nul_byte"}, status=400)
+            return JsonResponse({"status": 400, "code": "nul_byte", "detail": message}, status=400)
         return HttpResponseBadRequest(
             render_to_string("400.html", {"message": message}, request=request)
         )

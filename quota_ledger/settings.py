@@ -214,6 +214,12 @@ PRIVATE_FILES_ACCEL_PREFIX = (
 )
 # Statement exports are deleted this many days after they were written (beat task).
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+# Spreadsheet imports (issue 11): the largest file accepted, and the row count above which the
+# check and the import run as a Celery task whose progress the page polls.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+IMPORT_ASYNC_ROWS = env.int("IMPORT_ASYNC_ROWS", default=1000)
+# Panels of the home page, each a function user → list of chart dicts (issue 11 dashboards).
+QUOTA_HOME_PANELS = ["allocations.dashboards.home_charts"]
 
 # Celery: with REDIS_URL unset, tasks run eagerly in the calling process (the embedded default).
 REDIS_URL = env.str("REDIS_URL", default="")

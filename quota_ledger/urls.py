@@ -19,6 +19,8 @@ urlpatterns = [
     path("ledger/", include("ledger.urls")),
     path("projects/", include("reductions.urls")),
     path("allocations/", include("allocations.urls")),
+    path("imports/", include("allocations.import_urls")),
+    path("reports/", include("allocations.report_urls")),
     path("accounts/tokens/", token_page, name="api_tokens"),
     path("api/", include("api.urls")),
     # The unversioned read-only API of before v1: its lists live on under /api/v1/.

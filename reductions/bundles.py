@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from ledger.models import Pollutant, User
-from ledger.workbooks import append_row
+from ledger.workbooks import DocumentSheet, SheetColumn
 
 from . import services, workflow
 from .models import (
@@ -323,28 +323,29 @@ def write_bundle_sheet(bundle: Bundle, path: Path) -> None:
         sheet = workbook.active
         sheet.title = "小额打包"
         pollutants = [Pollutant(p) for p in bundle.project_type.pollutants]
-        append_row(sheet, [_("Small-package bundle"), bundle.label])
-        append_row(sheet, [_("District"), bundle.owner.name_zh, bundle.owner.code])
-        append_row(sheet, [_("Accounting year"), bundle.year])
-        append_row(sheet, [_("Project type"), str(bundle.project_type)])
-        append_row(
+        document = DocumentSheet(
             sheet,
-            [
-                _("No."),
-                _("Project"),
-                _("Enterprise"),
-                _("Unified social credit code"),
-                _("Industry code"),
-                _("Industry"),
-                _("Fuel type"),
-                _("Completion date"),
-                *[_("%(p)s (t/a)") % {"p": p.symbol} for p in pollutants],
+            title=_("Small-package bundle") + f" — {bundle.label}",
+            lines=[
+                [_("District"), bundle.owner.name_zh, bundle.owner.code],
+                [_("Accounting year"), bundle.year],
+                [_("Project type"), str(bundle.project_type)],
+            ],
+            columns=[
+                SheetColumn(_("No."), width=6),
+                SheetColumn(_("Project"), width=28),
+                SheetColumn(_("Enterprise"), width=24),
+                SheetColumn(_("Unified social credit code"), width=20),
+                SheetColumn(_("Industry code"), width=8),
+                SheetColumn(_("Industry"), width=20),
+                SheetColumn(_("Fuel type"), width=10),
+                SheetColumn(_("Completion date"), width=12, date=True),
+                *[SheetColumn(_("%(p)s (t/a)") % {"p": p.symbol}, amount=True) for p in pollutants],
             ],
         )
         for number, project in enumerate(bundle.projects, start=1):
             amounts = bundle.reviewed[project.pk]
-            append_row(
-                sheet,
+            document.row(
                 [
                     number,
                     project.name,
@@ -355,11 +356,12 @@ def write_bundle_sheet(bundle: Bundle, path: Path) -> None:
                     project.get_fuel_type_display() if project.fuel_type else "",
                     project.completion_date,
                     *[amounts.get(p.value) for p in pollutants],
-                ],
+                ]
             )
         totals = bundle.totals
-        append_row(
-            sheet,
+        document.row(
             [_("Total"), "", "", "", "", "", "", "", *[totals.get(p.value) for p in pollutants]],
+            bold=True,
         )
+        document.finish()
         workbook.save(path)

@@ -290,6 +290,9 @@ class Project(models.Model):
         on_delete=models.PROTECT,
         related_name="reduction_projects",
     )
+    # The district's or enterprise's own number, which spreadsheets and the national system's
+    # results name a project by; blank for projects entered before numbers were kept.
+    number = models.CharField(_("project number"), max_length=40, blank=True, default="")
     name = models.CharField(_("project name"), max_length=200)
     enterprise_name = models.CharField(_("enterprise that carried it out"), max_length=200)
     credit_code = models.CharField(_("unified social credit code"), max_length=18)
@@ -373,6 +376,12 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=Q(filing__isnull=True) | Q(tier="PACKAGE"),
                 name="only_packages_are_filed",
+            ),
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=~Q(number=""),
+                name="project_number_unique",
+                violation_error_message=_("Another project already has this number."),
             ),
         ]
 

@@ -241,6 +241,7 @@ def _validate(
 
 
 PROJECT_FIELDS = (
+    "number",
     "name",
     "enterprise_name",
     "credit_code",
@@ -257,6 +258,32 @@ PROJECT_FIELDS = (
     "new_large_scale_farm",
     "green_island",
 )
+
+
+def _free_number(number: str | None, project: Project | None) -> str:
+    """The project number, trimmed; refused when another project has it (imports and the
+    national results name projects by it)."""
+    number = (number or "").strip()
+    if number:
+        other = Project.objects.filter(number=number)
+        if project is not None:
+            other = other.exclude(pk=project.pk)
+        if other.exists():
+            raise ProjectError(
+                {"number": _("Project number %(number)s is already used.") % {"number": number}},
+                code="duplicate_project_number",
+            )
+    return number
+
+
+def validate_project(
+    *, owner: Entity, data: Mapping, amounts: Mapping[str, Decimal | None], project=None
+) -> tiers.TierResult:
+    """The checks :func:`save_project` makes, without saving: an import previews every row
+    with them. Returns the tier result; raises ProjectError."""
+    result, _clean, data = _validate(owner=owner, data=data, amounts=amounts)
+    _free_number(data.get("number"), project)
+    return result
 
 
 def save_project(
@@ -277,6 +304,7 @@ def save_project(
     elif not user.has_perm("reductions.edit_project", project):
         raise TransitionNotAllowed(_("This project cannot be edited now."))
     result, clean, data = _validate(owner=owner, data=data, amounts=amounts)
+    data = {**data, "number": _free_number(data.get("number"), project)}
     with transaction.atomic():
         if project is None:
             action = workflow.CREATE

@@ -4,6 +4,7 @@ shows and takes them. Amounts are three-place decimal strings (t/a)."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.fields import CodeField
 from ledger.models import AMOUNT_DIGITS, AMOUNT_PLACES, Entity, Pollutant
 from reductions.models import Industry, PlanPeriod
 
@@ -37,7 +38,7 @@ class TargetSerializer(serializers.ModelSerializer):
     entity_code = serializers.CharField(source="entity.code")
     plan_period = serializers.CharField(source="plan_period.code")
     amount = amount_out()
-    updated_by = serializers.CharField(source="updated_by.username", default=None)
+    updated_by = serializers.CharField(source="updated_by.username", default=None, allow_null=True)
 
     class Meta:
         model = Target
@@ -71,13 +72,9 @@ class ProgressSerializer(serializers.Serializer):
 
 
 class ProgressQuerySerializer(serializers.Serializer):
-    plan_period = serializers.SlugRelatedField(
-        slug_field="code", queryset=PlanPeriod.objects.all(), required=False
-    )
+    plan_period = CodeField(queryset=PlanPeriod.objects.all(), required=False)
     as_of = serializers.DateField(required=False)
-    entity = serializers.SlugRelatedField(
-        slug_field="code", queryset=Entity.objects.all(), required=False
-    )
+    entity = CodeField(queryset=Entity.objects.all(), required=False)
 
 
 class RoundStepSerializer(serializers.ModelSerializer):
@@ -126,8 +123,10 @@ class LineSerializer(serializers.ModelSerializer):
 class RoundSerializer(serializers.ModelSerializer):
     plan_period = serializers.CharField(source="plan_period.code")
     created_by = serializers.CharField(source="created_by.username")
-    submitted_by = serializers.CharField(source="submitted_by.username", default=None)
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    submitted_by = serializers.CharField(
+        source="submitted_by.username", default=None, allow_null=True
+    )
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
     lines = LineSerializer(many=True)
     steps = RoundStepSerializer(many=True)
     changed_at = serializers.DateTimeField(read_only=True)
@@ -153,7 +152,7 @@ class RoundSerializer(serializers.ModelSerializer):
 
 
 class DraftRoundSerializer(serializers.Serializer):
-    plan_period = serializers.SlugRelatedField(slug_field="code", queryset=PlanPeriod.objects.all())
+    plan_period = CodeField(queryset=PlanPeriod.objects.all())
     as_of = serializers.DateField()
 
 
@@ -178,11 +177,13 @@ class EmissionSerializer(serializers.ModelSerializer):
 class DrawSerializer(serializers.ModelSerializer):
     """A draw (用量): part of a new emission covered from one account, held until approved."""
 
-    entity_code = serializers.CharField(source="account.entity.code", default=None)
+    entity_code = serializers.CharField(source="account.entity.code", default=None, allow_null=True)
     emission = amount_out()
     amount = amount_out()
     hold_status = serializers.CharField(source="hold.status")
-    approved_by = serializers.CharField(source="approved_by.username", default=None)
+    approved_by = serializers.CharField(
+        source="approved_by.username", default=None, allow_null=True
+    )
 
     class Meta:
         model = UseLine
@@ -248,10 +249,8 @@ class ConstructionInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     builder = serializers.CharField(max_length=200)
     eia_number = serializers.CharField(max_length=100)
-    owner = serializers.SlugRelatedField(
-        slug_field="code", queryset=Entity.objects.all(), required=False
-    )
-    industry = serializers.SlugRelatedField(slug_field="code", queryset=Industry.objects.all())
+    owner = CodeField(queryset=Entity.objects.all(), required=False)
+    industry = CodeField(queryset=Industry.objects.all())
     area_status = serializers.ChoiceField(choices=AreaStatus.choices)
     emissions = _emissions_field()
 
@@ -269,7 +268,7 @@ def _known_pollutants(value):
 
 
 class DrawInputSerializer(serializers.Serializer):
-    entity = serializers.SlugRelatedField(slug_field="code", queryset=Entity.objects.all())
+    entity = CodeField(queryset=Entity.objects.all())
     pollutant = serializers.ChoiceField(choices=Pollutant.choices)
     emission = serializers.DecimalField(**AMOUNT, min_value=0)
 
@@ -285,7 +284,7 @@ class TradeRecordSerializer(serializers.ModelSerializer):
     entity_code = serializers.CharField(source="entity.code")
     amount = amount_out()
     proposed_by = serializers.CharField(source="proposed_by.username")
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
 
     class Meta:
         model = TradeRecord
@@ -311,9 +310,7 @@ class TradeRecordSerializer(serializers.ModelSerializer):
 
 
 class TradeInputSerializer(serializers.Serializer):
-    entity = serializers.SlugRelatedField(
-        slug_field="code", queryset=Entity.objects.all(), required=False
-    )
+    entity = CodeField(queryset=Entity.objects.all(), required=False)
     direction = serializers.ChoiceField(choices=TradeDirection.choices)
     certificate_number = serializers.CharField(max_length=100)
     counterparty = serializers.CharField(max_length=200)

@@ -20,7 +20,9 @@ class EntitySerializer(serializers.ModelSerializer):
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    entity_code = serializers.CharField(source="entity.code", default=None, read_only=True)
+    entity_code = serializers.CharField(
+        source="entity.code", default=None, allow_null=True, read_only=True
+    )
     balance = amount_field(help_text=_("Sum of the account's legs (as of `as_of` when given)."))
     held = amount_field(help_text=_("Quota held by active holds (as of `as_of` when given)."))
     available = amount_field(help_text=_("Balance minus held."))
@@ -50,7 +52,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
 
 class LegSerializer(serializers.ModelSerializer):
-    entity_code = serializers.CharField(source="account.entity.code", default=None)
+    entity_code = serializers.CharField(source="account.entity.code", default=None, allow_null=True)
     system_kind = serializers.CharField(source="account.system_kind")
     amount = amount_field(help_text=_("Signed: a credit is positive, a debit negative."))
     balance_after = amount_field()
@@ -75,7 +77,9 @@ class TransactionSerializer(serializers.ModelSerializer):
         help_text=_("Gap-free commit sequence number: resume a sync with `after_seq`."),
     )
     posted_by = serializers.CharField(source="posted_by.username")
-    approved_by = serializers.CharField(source="approved_by.username", default=None)
+    approved_by = serializers.CharField(
+        source="approved_by.username", default=None, allow_null=True
+    )
     reference_type = serializers.SerializerMethodField()
     legs = LegSerializer(source="entries", many=True)
 
@@ -109,7 +113,7 @@ class TransactionSerializer(serializers.ModelSerializer):
 
 
 class HoldSerializer(serializers.ModelSerializer):
-    entity_code = serializers.CharField(source="account.entity.code", default=None)
+    entity_code = serializers.CharField(source="account.entity.code", default=None, allow_null=True)
     pollutant = serializers.CharField(source="account.pollutant")
     amount = amount_field()
     created_by = serializers.CharField(source="created_by.username")

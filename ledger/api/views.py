@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 
 from api.base import ScopedReadOnlyViewSet
 
-from .. import selectors
+from .. import selectors, services
 from ..models import Account, Entity, Entry, Hold, Transaction
 from .filters import AccountFilter, EntityFilter, HoldFilter, TransactionFilter
 from .serializers import (
@@ -70,6 +70,9 @@ class TransactionViewSet(ScopedReadOnlyViewSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         if "after_seq" in self.request.query_params and self.action == "list":
+            # Transactions that committed but wait for their number get it now, each above
+            # every number handed out before: a reader resuming after N misses none.
+            services.number_commits()
             self.ordering = ("seq",)
         return queryset
 

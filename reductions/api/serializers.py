@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.fields import CodeField
 from ledger.models import Entity, Pollutant
 
 from ..models import (
@@ -108,8 +109,7 @@ class ProjectInputSerializer(serializers.Serializer):
     """A draft project as a district system sends it; the service validates the rules
     (tier, sub-types, sizes, credit code) and answers field by field."""
 
-    owner = serializers.SlugRelatedField(
-        slug_field="code",
+    owner = CodeField(
         queryset=Entity.objects.all(),
         required=False,
         help_text=_("Entity code; the user's own entity when left out."),
@@ -117,12 +117,10 @@ class ProjectInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     enterprise_name = serializers.CharField(max_length=200)
     credit_code = serializers.CharField(max_length=18)
-    industry = serializers.SlugRelatedField(slug_field="code", queryset=Industry.objects.all())
-    project_type = serializers.SlugRelatedField(
-        slug_field="code", queryset=ProjectType.objects.all()
-    )
+    industry = CodeField(queryset=Industry.objects.all())
+    project_type = CodeField(queryset=ProjectType.objects.all())
     measure = serializers.CharField()
-    plan_period = serializers.SlugRelatedField(slug_field="code", queryset=PlanPeriod.objects.all())
+    plan_period = CodeField(queryset=PlanPeriod.objects.all())
     accounting_year = serializers.IntegerField(min_value=2000, max_value=2100)
     completion_date = serializers.DateField()
     boiler_capacity = serializers.DecimalField(
@@ -184,7 +182,9 @@ class FilingSerializer(serializers.ModelSerializer):
     owner_code = serializers.CharField(source="owner.code")
     project_type = serializers.CharField(source="project_type.code")
     recorded_by = serializers.CharField(source="recorded_by.username")
-    confirmed_by = serializers.CharField(source="confirmed_by.username", default=None)
+    confirmed_by = serializers.CharField(
+        source="confirmed_by.username", default=None, allow_null=True
+    )
     items = FilingItemSerializer(many=True)
 
     class Meta:

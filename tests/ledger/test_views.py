@@ -283,8 +283,7 @@ def test_statement_export_runs_as_task_and_opens_cell_by_cell(
     assert rows[0][0] == "主要污染物总量指标台账 — 化学需氧量（COD）"
     assert rows[1][:3] == ("台账主体", "浦东新区", "310115")
     assert rows[2][:2] == ("期间", "2026-01-01 – 2026-12-31")
-    assert rows[3][:2] == ("期初余额（吨）", 0)
-    assert rows[4] == (
+    assert rows[3] == (
         "日期",
         "交易编号",
         "类型",
@@ -294,11 +293,14 @@ def test_statement_export_runs_as_task_and_opens_cell_by_cell(
         "余额（吨）",
         "预占（吨）",
     )
+    # Opening and closing balances stand under the balance column.
+    assert (rows[4][0], rows[4][6]) == ("期初余额（吨）", 0)
     assert rows[5][0].date() == datetime.date(2026, 1, 10)
     assert rows[5][2:] == ("指标分配", "2026年第1批分配", 5, None, 5, 0)
     assert rows[6][2:] == ("指标使用", "环评 2026-7", None, 1.25, 3.75, 0.5)
-    assert rows[7][:2] == ("期末余额（吨）", 3.75)
-    assert list(workbook["NOx"].iter_rows(values_only=True))[-1][:2] == ("期末余额（吨）", 0)
+    assert (rows[7][0], rows[7][6]) == ("期末余额（吨）", 3.75)
+    last = list(workbook["NOx"].iter_rows(values_only=True))[-1]
+    assert (last[0], last[6]) == ("期末余额（吨）", 0)
 
 
 def test_export_of_another_entity_is_refused(client_for, district_clerk, xuhui):

@@ -1,0 +1,358 @@
+"""Home-page dashboards: each chart is one dict (categories, series, a link per category) that
+the page renders both as an ECharts chart and as a table, and that ``chart_data`` serves as
+JSON, so the chart and its table can never show different figures.
+
+Shanghai district boundaries ship in no package of the registries we use, so the districts
+are a sorted bar chart, not a map.
+"""
+
+import datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q, Sum
+from django.http import Http404, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ledger.models import (
+    ZERO,
+    Account,
+    Entity,
+    EntityKind,
+    Entry,
+    Pollutant,
+    TransactionKind,
+    User,
+)
+from reductions.models import PlanPeriod, ProjectAmount, Status, Tier
+from reductions.selectors import visible_projects
+
+from . import selectors
+from .models import ConstructionStatus, RecordStatus, RoundStatus
+
+
+def _number(value) -> str:
+    """Amounts travel as exact decimal strings (0.000), never floats."""
+    return f"{Decimal(value or 0):.3f}"
+
+
+def _chart(name, title, categories, series, links, *, unit="t", kind="bar") -> dict:
+    return {
+        "name": name,
+        "title": str(title),
+        "kind": kind,
+        "unit": unit,
+        "categories": [str(c) for c in categories],
+        "series": [{"name": str(n), "data": data} for n, data in series],
+        "links": links,
+    }
+
+
+def _entity_accounts(entities) -> dict[str, dict[str, Decimal]]:
+    """Per pollutant: allocated (net of recoveries), used, held and available."""
+    figures = {
+        p.value: dict.fromkeys(("allocated", "used", "held", "available"), ZERO) for p in Pollutant
+    }
+    flows = (
+        Entry.objects.filter(account__entity__in=entities)
+        .values_list("pollutant")
+        .annotate(
+            allocated=Sum(
+                "amount",
+                filter=Q(
+                    transaction__kind__in=[TransactionKind.ALLOCATION, TransactionKind.RECOVERY]
+                ),
+            ),
+            used=Sum("amount", filter=Q(transaction__kind=TransactionKind.USE)),
+        )
+        .order_by()
+    )
+    for pollutant, allocated, used in flows:
+        figures[pollutant]["allocated"] = allocated or ZERO
+        figures[pollutant]["used"] = -(used or ZERO)
+    for pollutant, balance, held in Account.objects.filter(entity__in=entities).values_list(
+        "pollutant", "balance", "held"
+    ):
+        figures[pollutant]["held"] += held
+        figures[pollutant]["available"] += balance - held
+    return figures
+
+
+def city_totals(user: User) -> dict:
+    figures = _entity_accounts(Entity.objects.all())
+    labels = (
+        ("allocated", _("Allocated")),
+        ("used", _("Used")),
+        ("held", _("Held")),
+        ("available", _("Available")),
+    )
+    pollutants = list(Pollutant)
+    return _chart(
+        "city-totals",
+        _("City totals per pollutant"),
+        [p.symbol for p in pollutants],
+        [(label, [_number(figures[p.value][key]) for p in pollutants]) for key, label in labels],
+        [reverse("reports:annual") + "?" + urlencode({"entity": "city"}) for _p in pollutants],
+    )
+
+
+def entity_totals(user: User) -> dict:
+    entity = user.entity
+    figures = _entity_accounts([entity])
+    labels = (
+        ("allocated", _("Allocated")),
+        ("used", _("Used")),
+        ("held", _("Held")),
+        ("available", _("Available")),
+    )
+    pollutants = list(Pollutant)
+    return _chart(
+        "entity-totals",
+        _("Our quota per pollutant"),
+        [p.symbol for p in pollutants],
+        [(label, [_number(figures[p.value][key]) for p in pollutants]) for key, label in labels],
+        [reverse("ledger:entity", args=[entity.code]) for _p in pollutants],
+    )
+
+
+def certified_by_tier(user: User) -> dict:
+    rows = (
+        ProjectAmount.objects.filter(
+            project__in=visible_projects(user), project__status=Status.CERTIFIED
+        )
+        .values_list("project__accounting_year", "project__tier")
+        .annotate(total=Sum("certified"))
+        .order_by("project__accounting_year")
+    )
+    years = sorted({year for year, _tier, _total in rows})
+    totals = {(year, tier): total for year, tier, total in rows}
+    return _chart(
+        "certified-by-tier",
+        _("Certified reductions by tier and year (all pollutants)"),
+        [str(y) for y in years],
+        [(Tier(t).label, [_number(totals.get((y, t))) for y in years]) for t in Tier.values],
+        [
+            reverse("reductions:list") + "?" + urlencode({"status": Status.CERTIFIED, "year": y})
+            for y in years
+        ],
+        kind="stacked",
+    )
+
+
+def _districts():
+    return Entity.objects.filter(
+        kind__in=[EntityKind.DISTRICT, EntityKind.COMMITTEE], is_active=True
+    )
+
+
+def district_use(user: User) -> dict:
+    """Allocated vs used per district, sorted by what is still available (most first)."""
+    districts = list(_districts())
+    flows = {
+        (e, p): (a or ZERO, u or ZERO)
+        for e, p, a, u in Entry.objects.filter(account__entity__in=districts)
+        .values_list("account__entity", "pollutant")
+        .annotate(
+            a=Sum(
+                "amount",
+                filter=Q(
+                    transaction__kind__in=[TransactionKind.ALLOCATION, TransactionKind.RECOVERY]
+                ),
+            ),
+            u=Sum("amount", filter=Q(transaction__kind=TransactionKind.USE)),
+        )
+        .order_by()
+    }
+    available = {
+        e: total or ZERO
+        for e, total in Account.objects.filter(entity__in=districts)
+        .values_list("entity")
+        .annotate(total=Sum("balance") - Sum("held"))
+        .order_by()
+    }
+    districts.sort(key=lambda d: (-available.get(d.pk, ZERO), d.code))
+    allocated = [
+        sum((flows.get((d.pk, p), (ZERO, ZERO))[0] for p in Pollutant.values), ZERO)
+        for d in districts
+    ]
+    used = [
+        -sum((flows.get((d.pk, p), (ZERO, ZERO))[1] for p in Pollutant.values), ZERO)
+        for d in districts
+    ]
+    return _chart(
+        "district-use",
+        _("Allocated and used quota per district (all pollutants, sorted by available)"),
+        [d.name for d in districts],
+        [
+            (_("Allocated"), [_number(v) for v in allocated]),
+            (_("Used"), [_number(v) for v in used]),
+            (_("Available"), [_number(available.get(d.pk)) for d in districts]),
+        ],
+        [reverse("ledger:entity", args=[d.code]) for d in districts],
+        kind="horizontal",
+    )
+
+
+def target_completion(user: User) -> dict:
+    period = PlanPeriod.objects.order_by("-start_year").first()
+    districts = list(_districts().order_by("code"))
+    if period is None:
+        return _chart("target-completion", _("Target completion per district"), [], [], [])
+    rows = selectors.progress(period=period, as_of=timezone.localdate(), entities=districts)
+    met = {d.pk: 0 for d in districts}
+    with_target = {d.pk: 0 for d in districts}
+    for row in rows:
+        if row.target is not None:
+            with_target[row.entity.pk] += 1
+            met[row.entity.pk] += row.met
+    chart = _chart(
+        "target-completion",
+        _("Target completion per district (pollutants met / with a target)"),
+        [d.name for d in districts],
+        [
+            (_("Met"), [met[d.pk] for d in districts]),
+            (_("Not met"), [with_target[d.pk] - met[d.pk] for d in districts]),
+        ],
+        [reverse("allocations:progress", args=[d.code]) for d in districts],
+        unit="",
+        kind="stacked",
+    )
+    # Text, not only colour: each district says met or not met in words.
+    chart["notes"] = [
+        _("met") if with_target[d.pk] and met[d.pk] == with_target[d.pk] else _("not met")
+        for d in districts
+    ]
+    return chart
+
+
+def waiting(user: User) -> dict:
+    """What waits at each workflow step, among what the user may see."""
+    projects = visible_projects(user)
+    counts = dict(
+        projects.filter(
+            status__in=[Status.SUBMITTED, Status.DISTRICT_REVIEWED, Status.MUNICIPAL_REVIEWED]
+        )
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    steps = [
+        (
+            Status.SUBMITTED.label,
+            counts.get(Status.SUBMITTED, 0),
+            reverse("reductions:list") + "?status=SUBMITTED",
+        ),
+        (
+            Status.DISTRICT_REVIEWED.label,
+            counts.get(Status.DISTRICT_REVIEWED, 0),
+            reverse("reductions:list") + "?status=DISTRICT_REVIEWED",
+        ),
+        (
+            Status.MUNICIPAL_REVIEWED.label,
+            counts.get(Status.MUNICIPAL_REVIEWED, 0),
+            reverse("reductions:list") + "?status=MUNICIPAL_REVIEWED",
+        ),
+        (
+            _("Use requests"),
+            selectors.visible_construction_projects(user)
+            .filter(status=ConstructionStatus.REQUESTED)
+            .count(),
+            reverse("allocations:constructions"),
+        ),
+        (
+            _("Trade records to confirm"),
+            selectors.visible_trade_records(user).filter(status=RecordStatus.PROPOSED).count(),
+            reverse("allocations:trades"),
+        ),
+    ]
+    if user.has_perm("allocations.see_rounds"):
+        from .models import AllocationRound
+
+        steps.append(
+            (
+                _("Rounds to approve"),
+                AllocationRound.objects.filter(status=RoundStatus.SUBMITTED).count(),
+                reverse("allocations:rounds"),
+            )
+        )
+    return _chart(
+        "waiting",
+        _("What waits at each step"),
+        [label for label, _n, _url in steps],
+        [(_("Records"), [n for _label, n, _url in steps])],
+        [url for _label, _n, url in steps],
+        unit="",
+    )
+
+
+def balance_over_time(user: User) -> dict:
+    """The entity's closing balance per pollutant at the end of each of the last 12 months."""
+    entity = user.entity
+    today = timezone.localdate()
+    months = []
+    year, month = today.year, today.month
+    for _i in range(12):
+        months.append((year, month))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    months.reverse()
+    ends = [
+        (datetime.date(y + (m == 12), m % 12 + 1, 1) - datetime.timedelta(days=1))
+        for y, m in months
+    ]
+    aggregates = {
+        f"m{i}": Sum("amount", filter=Q(effective_date__lte=end)) for i, end in enumerate(ends)
+    }
+    rows = {
+        r["pollutant"]: r
+        for r in Entry.objects.filter(account__entity=entity)
+        .values("pollutant")
+        .annotate(**aggregates)
+        .order_by()
+    }
+    return _chart(
+        "balance-over-time",
+        _("Our balance at each month's end"),
+        [f"{y}-{m:02d}" for y, m in months],
+        [
+            (p.symbol, [_number(rows.get(p.value, {}).get(f"m{i}")) for i in range(len(ends))])
+            for p in Pollutant
+        ],
+        [reverse("ledger:entity", args=[entity.code]) for _m in months],
+        kind="line",
+    )
+
+
+MUNICIPAL_CHARTS = (city_totals, certified_by_tier, district_use, target_completion, waiting)
+ENTITY_CHARTS = (entity_totals, waiting)
+ENTERPRISE_CHARTS = (entity_totals, balance_over_time, waiting)
+CHARTS = {f.__name__.replace("_", "-"): f for f in (*MUNICIPAL_CHARTS, *ENTERPRISE_CHARTS)}
+
+
+def charts_for(user: User) -> list:
+    """The chart functions of the user's home page: the city for municipal users and
+    auditors; its own figures and queue for a district; its balance over time for an
+    enterprise."""
+    if user.has_perm("allocations.see_overview"):
+        return list(MUNICIPAL_CHARTS)
+    if user.entity_id is None or not user.has_perm("ledger.see_entity_ledger", user.entity):
+        return []
+    if user.entity.kind == EntityKind.ENTERPRISE:
+        return list(ENTERPRISE_CHARTS)
+    return list(ENTITY_CHARTS)
+
+
+@login_required
+def chart_data(request, name: str):
+    chart = CHARTS.get(name)
+    if chart is None or chart not in charts_for(request.user):
+        raise Http404
+    return JsonResponse(chart(request.user))
+
+
+def home_charts(user: User) -> list[dict]:
+    """The charts of the user's home page (``QUOTA_HOME_PANELS`` names this function: the
+    ledger's home view cannot import the allocations app)."""
+    return [chart(user) for chart in charts_for(user)]

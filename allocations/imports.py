@@ -1,0 +1,378 @@
+"""Spreadsheet imports: five-year targets here, and the registry and job runner every import
+goes through (projects and national results are ``reductions.imports``).
+
+Two steps: the upload is checked row by row (the preview) and nothing is written; the user
+confirms, the file is checked again (the data may have changed since) and, only when no row
+has an error, written through the services in one transaction. Files over
+``IMPORT_ASYNC_ROWS`` rows run both steps as Celery tasks whose progress the page polls.
+"""
+
+import io
+import logging
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ledger import imports as sheet
+from ledger.errors import DomainError
+from ledger.imports import Column, Row, RowResult, RowStatus
+from ledger.models import Entity, EntityKind, Pollutant, Role, User
+from reductions.imports import NationalResultImporter, ProjectImporter, _zh_symbol
+from reductions.models import PlanPeriod
+
+from . import services
+from .models import ImportJob, ImportStatus, Target
+
+Progress = Callable[[int, int], None]
+logger = logging.getLogger(__name__)
+TARGET_KINDS = (EntityKind.DISTRICT, EntityKind.COMMITTEE, EntityKind.ENTERPRISE)
+
+
+class ImportRefused(DomainError):
+    code = "import_refused"
+    kind = "conflict"
+
+
+def _no_progress(done: int, total: int) -> None:
+    return None
+
+
+def target_columns() -> list[Column]:
+    columns = [
+        Column(
+            "entity",
+            "主体代码",
+            "entity code",
+            sheet.required_text,
+            note=gettext_lazy("District, committee or municipal enterprise: code or Chinese name."),
+            choices=_entity_choices,
+            width=14,
+        ),
+        Column(
+            "entity_name",
+            "主体名称",
+            "entity name",
+            sheet.text,
+            required=False,
+            note=gettext_lazy("For reading only; the code decides."),
+            width=20,
+        ),
+        Column(
+            "plan_period",
+            "规划期",
+            "plan period",
+            sheet.required_text,
+            choices=lambda: list(PlanPeriod.objects.values_list("code", flat=True)),
+            width=10,
+        ),
+        Column(
+            "reason",
+            "变更原因",
+            "reason",
+            sheet.text,
+            required=False,
+            note=gettext_lazy("Required when an existing target changes."),
+            width=24,
+        ),
+    ]
+    for pollutant in Pollutant:
+        columns.append(
+            Column(
+                f"target_{pollutant.value}",
+                f"{_zh_symbol(pollutant)}目标（吨）",
+                f"{pollutant.symbol} target (t)",
+                sheet.amount,
+                required=False,
+                note=gettext_lazy(
+                    "Five-year reduction target in tonnes; blank leaves the target as it is."
+                ),
+                width=14,
+            )
+        )
+    return columns
+
+
+def _entity_choices() -> list[str]:
+    return list(
+        Entity.objects.filter(kind__in=TARGET_KINDS, is_active=True, is_demo=False)
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+
+
+class TargetImporter:
+    """Five-year targets (五年减排目标): one row per entity and period, one column per
+    pollutant, entered through ``services.set_target`` (each change kept with its reason)."""
+
+    kind = "targets"
+    title = gettext_lazy("Five-year reduction targets")
+
+    def __init__(self, user: User):
+        self.user = user
+        self.columns = target_columns()
+
+    @staticmethod
+    def may_use(user: User) -> bool:
+        return user.has_role(Role.MUNICIPAL_CLERK)
+
+    def check(self, rows: list[Row], progress: Progress = _no_progress) -> list[RowResult]:
+        entities = {}
+        for entity in Entity.objects.filter(kind__in=TARGET_KINDS):
+            entities[sheet.normalise_header(entity.code)] = entity
+            entities[sheet.normalise_header(entity.name_zh)] = entity
+        periods = {sheet.normalise_header(p.code): p for p in PlanPeriod.objects.all()}
+        periods.update({sheet.normalise_header(p.name_zh): p for p in PlanPeriod.objects.all()})
+        targets = {
+            (t.entity_id, t.plan_period_id, t.pollutant): t.amount for t in Target.objects.all()
+        }
+        seen: dict[tuple[int, int], int] = {}
+        results = []
+        for row in rows:
+            result = RowResult(number=row.number)
+            values = sheet.check_cells(row, self.columns, result)
+            entity = entities.get(sheet.normalise_header(values.get("entity")))
+            period = periods.get(sheet.normalise_header(values.get("plan_period")))
+            result.label = values.get("entity") or ""
+            if values.get("entity") and entity is None:
+                result.error(
+                    "主体代码",
+                    _("“%(value)s” is not a district or enterprise.") % {"value": values["entity"]},
+                )
+            if values.get("plan_period") and period is None:
+                result.error(
+                    "规划期",
+                    _("“%(value)s” is not a plan period.") % {"value": values["plan_period"]},
+                )
+            if entity is not None and period is not None:
+                if (entity.pk, period.pk) in seen:
+                    result.error(
+                        "主体代码",
+                        _("%(entity)s %(period)s is also on row %(row)s.")
+                        % {
+                            "entity": entity.code,
+                            "period": period.code,
+                            "row": seen[entity.pk, period.pk],
+                        },
+                    )
+                seen.setdefault((entity.pk, period.pk), row.number)
+            if result.errors:
+                results.append(result)
+                continue
+            changes = {}
+            status = RowStatus.UNCHANGED
+            for pollutant in Pollutant:
+                amount = values.get(f"target_{pollutant.value}")
+                if amount is None:
+                    continue
+                old = targets.get((entity.pk, period.pk, pollutant.value))
+                if old is None:
+                    status = RowStatus.NEW if status != RowStatus.UPDATE else status
+                elif old != amount:
+                    status = RowStatus.UPDATE
+                    if not values.get("reason"):
+                        result.error(
+                            f"{_zh_symbol(pollutant)}目标（吨）",
+                            _("The target changes from %(old)s t: say why in 变更原因.")
+                            % {"old": old},
+                        )
+                else:
+                    continue
+                changes[pollutant.value] = amount
+            if not result.errors:
+                result.status = status
+            result.values = {
+                "entity": entity,
+                "period": period,
+                "changes": changes,
+                "reason": values.get("reason") or "",
+            }
+            results.append(result)
+        progress(len(rows), len(rows))
+        return results
+
+    def apply(self, results: Iterable[RowResult], progress: Progress = _no_progress) -> int:
+        todo = [r for r in results if r.status in (RowStatus.NEW, RowStatus.UPDATE)]
+        with transaction.atomic():
+            for result in todo:
+                for pollutant, amount in result.values["changes"].items():
+                    services.set_target(
+                        entity=result.values["entity"],
+                        plan_period=result.values["period"],
+                        pollutant=pollutant,
+                        amount=amount,
+                        reason=result.values["reason"],
+                        user=self.user,
+                    )
+        progress(len(todo), len(todo))
+        return len(todo)
+
+
+IMPORTERS = {
+    importer.kind: importer
+    for importer in (ProjectImporter, NationalResultImporter, TargetImporter)
+}
+
+
+def importer_for(kind: str, user: User):
+    importer = IMPORTERS.get(kind)
+    if importer is None or not importer.may_use(user):
+        return None
+    return importer(user)
+
+
+def _counts(results: list[RowResult]) -> dict[str, int]:
+    counts = dict.fromkeys(RowStatus.LABELS, 0)
+    for result in results:
+        counts[result.status] += 1
+    return counts
+
+
+def start_import(*, user: User, kind: str, upload) -> ImportJob:
+    """Store the upload and check it: at once for a small file, in a Celery task for a
+    large one. A file that cannot be read as a table is refused before a job exists."""
+    importer = importer_for(kind, user)
+    if importer is None:
+        raise ImportRefused(_("You may not import this."), code="import_forbidden")
+    rows = sheet.read_rows(upload, importer.columns)
+    upload.seek(0)
+    job = ImportJob(
+        kind=kind, requested_by=user, filename=(upload.name or "")[:255], rows_total=len(rows)
+    )
+    job.file.save("upload" + _extension(upload.name), ContentFile(upload.read()), save=False)
+    job.save()
+    if len(rows) > settings.IMPORT_ASYNC_ROWS:
+        from .tasks import check_import
+
+        transaction.on_commit(lambda: check_import.delay(job.pk))
+    else:
+        run_check(job.pk, rows=rows)
+        job.refresh_from_db()
+    return job
+
+
+def _extension(name: str | None) -> str:
+    return ".csv" if (name or "").lower().endswith(".csv") else ".xlsx"
+
+
+class _ProgressWriter:
+    """Writes a job's progress where the polling page can see it while the import's own
+    transaction is still open: on PostgreSQL through a second, autocommit connection
+    (SQLite, which locks the whole file, keeps it on the same connection)."""
+
+    def __init__(self, job: ImportJob):
+        self.job_id = job.pk
+        self.side = None
+        if connection.vendor == "postgresql":
+            self.side = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.side is None:
+            ImportJob.objects.filter(pk=self.job_id).update(rows_done=done, rows_total=total)
+            return
+        with self.side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ImportJob._meta.db_table} SET rows_done = %s, rows_total = %s "
+                "WHERE id = %s",
+                [done, total, self.job_id],
+            )
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+
+
+def _read(job: ImportJob, importer) -> list[Row]:
+    with job.file.open("rb") as handle:
+        content = handle.read()
+    # A named buffer: read_rows tells csv from xlsx by the original name.
+    upload = io.BytesIO(content)
+    upload.name, upload.size = job.filename, len(content)
+    return sheet.read_rows(upload, importer.columns)
+
+
+def run_check(job_id: int, *, rows: list[Row] | None = None) -> None:
+    job = ImportJob.objects.select_related("requested_by").get(pk=job_id)
+    importer = importer_for(job.kind, job.requested_by)
+    try:
+        if importer is None:
+            raise ImportRefused(_("You may not import this."), code="import_forbidden")
+        rows = rows if rows is not None else _read(job, importer)
+        progress = _ProgressWriter(job)
+        try:
+            results = importer.check(rows, progress)
+        finally:
+            progress.close()
+    except DomainError as error:
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, error=str(error))
+        return
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.CHECKED,
+        preview=[r.as_json() for r in results],
+        counts=_counts(results),
+        rows_done=len(rows),
+        rows_total=len(rows),
+    )
+
+
+def confirm_import(*, job: ImportJob, user: User) -> ImportJob:
+    """Import a checked file without errors; refused otherwise (nothing is written)."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.requested_by_id != user.pk:
+            raise ImportRefused(_("Only whoever uploaded the file can import it."))
+        if job.status != ImportStatus.CHECKED:
+            raise ImportRefused(_("This file is not waiting to be imported."))
+        if job.has_errors:
+            raise ImportRefused(
+                _("The file has rows with errors; correct them and upload it again."),
+                code="import_has_errors",
+            )
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.IMPORTING, rows_done=0)
+    if job.rows_total > settings.IMPORT_ASYNC_ROWS:
+        from .tasks import apply_import
+
+        apply_import.delay(job.pk)
+    else:
+        run_apply(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def run_apply(job_id: int) -> None:
+    """Check the stored file again and write it; any row now in error writes nothing."""
+    job = ImportJob.objects.select_related("requested_by").get(pk=job_id)
+    importer = importer_for(job.kind, job.requested_by)
+    try:
+        if importer is None:
+            raise ImportRefused(_("You may not import this."), code="import_forbidden")
+        rows = _read(job, importer)
+        results = importer.check(rows)
+        counts = _counts(results)
+        if counts[RowStatus.ERROR]:
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportStatus.CHECKED,
+                preview=[r.as_json() for r in results],
+                counts=counts,
+                error=_("The data changed since the preview; nothing was imported."),
+            )
+            return
+        progress = _ProgressWriter(job)
+        try:
+            imported = importer.apply(results, progress)
+        finally:
+            progress.close()
+    except DomainError as error:
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, error=str(error))
+        return
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.DONE,
+        counts=counts,
+        preview=[r.as_json() for r in results],
+        imported=imported,
+        finished_at=timezone.now(),
+    )

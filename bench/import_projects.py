@@ -1,0 +1,130 @@
+"""Importing a 10,000-row project file through the code the import page runs (read, check
+every row with the services' rules, write through save_project) beside bare openpyxl
+read-only parsing of the same file, in one run, with the process's peak memory.
+
+Goal (issue 11): within 10x of the bare parse, under 60 s here, peak memory under 500 MB.
+"""
+
+import datetime
+import io
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import report, setup_django
+
+ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "10000"))
+HEADERS = [
+    "项目编号",
+    "项目名称",
+    "实施企业名称",
+    "统一社会信用代码",
+    "行业大类代码",
+    "项目类型",
+    "减排措施",
+    "核算年度",
+    "完成日期",
+    "化学需氧量减排量（吨/年）",
+    "氨氮减排量（吨/年）",
+]
+
+
+def clerk():
+    from ledger.models import Entity, Role, User
+    from ledger.services import set_roles
+
+    pudong = Entity.objects.get(code="310115")
+    user, created = User.objects.get_or_create(username="bench-import", defaults={"entity": pudong})
+    if created:
+        set_roles(user=user, roles=[Role.DISTRICT_CLERK])
+    return user
+
+
+def workbook_bytes(prefix: str) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("导入数据")
+    sheet.append(HEADERS)
+    for n in range(ROWS):
+        sheet.append(
+            [
+                f"{prefix}-{n:05d}",
+                f"基准项目 {n}",
+                "上海示例化工有限公司",
+                "91310000132200821H",
+                "26",
+                "W_STRUCTURE",
+                "污水深度处理改造",
+                2025,
+                datetime.date(2025, 6, 30),
+                f"{n % 4000 / 1000 + 0.101:.3f}",
+                "0.200",
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def bare_parse(content: bytes) -> int:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    rows = sum(1 for _row in workbook["导入数据"].iter_rows(values_only=True))
+    workbook.close()
+    return rows
+
+
+def through_the_page(content: bytes, user) -> tuple[float, float, int]:
+    """Read + check (the preview), then read + check + write (the confirm), as the runner
+    does; returns (preview seconds, import seconds, rows written)."""
+    from ledger.imports import read_rows
+    from reductions.imports import ProjectImporter
+
+    def upload():
+        buffer = io.BytesIO(content)
+        buffer.name, buffer.size = "bench.xlsx", len(content)
+        return buffer
+
+    importer = ProjectImporter(user)
+    t0 = time.perf_counter()
+    results = importer.check(read_rows(upload(), importer.columns))
+    assert not [r for r in results if r.errors], [r.errors for r in results if r.errors][:3]
+    t1 = time.perf_counter()
+    results = importer.check(read_rows(upload(), importer.columns))
+    written = importer.apply(results)
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, written
+
+
+def main() -> None:
+    vendor = setup_django()
+    user = clerk()
+    content = workbook_bytes(f"B{int(time.time())}")
+    t0 = time.perf_counter()
+    parsed = bare_parse(content)
+    bare = time.perf_counter() - t0
+    preview, imported, written = through_the_page(content, user)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    full = preview + imported
+    report(
+        f"import_projects ({vendor}, {ROWS:,} rows, {len(content) / 1048576:.1f} MB xlsx)",
+        [
+            ("bare openpyxl read-only parse", f"{bare:.2f} s ({parsed - 1:,} rows)"),
+            ("preview (read + check every row)", f"{preview:.2f} s ({preview / bare:.1f}x bare)"),
+            ("confirm (read + check + save_project)", f"{imported:.2f} s ({written:,} written)"),
+            (
+                "upload to imported, total",
+                f"{full:.2f} s ({full / bare:.1f}x bare; goal < 10x, < 60 s)",
+            ),
+            ("peak memory (process RSS)", f"{peak_mb:.0f} MB (goal < 500 MB)"),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
