@@ -104,8 +104,11 @@ def test_an_administrator_creates_a_token_in_the_admin_shown_once(client, report
     )
     assert response.status_code == 200
     # The message that shows the secret ends with it (64 hex characters).
-    shown = [str(m) for m in response.context["messages"] if re.search(r"[0-9a-f]{64}$", str(m))]
-    secret = shown[0].split()[-1]
+    (secret,) = [
+        found.group(0)
+        for m in response.context["messages"]
+        if (found := re.search(r"[0-9a-f]{64}$", str(m)))
+    ]
     assert bearer(secret).get("/api/v1/accounts/").status_code == 200
     token = AuthToken.objects.get(user=reporter)
     assert token.expiry.date() == (timezone.now() + datetime.timedelta(days=90)).date()
