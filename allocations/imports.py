@@ -25,8 +25,8 @@ from ledger.models import Entity, EntityKind, Pollutant, Role, User
 from reductions.imports import NationalResultImporter, ProjectImporter, _zh_symbol
 from reductions.models import PlanPeriod
 
-from . import services
-from .models import ImportJob, ImportStatus, Target
+from . import services, trades
+from .models import ImportJob, ImportStatus, Target, TradeDirection, TradeRecord
 
 Progress = Callable[[int, int], None]
 logger = logging.getLogger(__name__)
@@ -212,9 +212,198 @@ class TargetImporter:
         return len(todo)
 
 
+POLLUTANT_NAMES = {
+    **{sheet.normalise_header(p.value): p.value for p in Pollutant},
+    **{sheet.normalise_header(p.symbol): p.value for p in Pollutant},
+    **{sheet.normalise_header(_zh_symbol(p)): p.value for p in Pollutant},
+}
+DIRECTION_NAMES = {
+    "acquired": TradeDirection.ACQUIRED,
+    "买入": TradeDirection.ACQUIRED,
+    "购入": TradeDirection.ACQUIRED,
+    "sold": TradeDirection.SOLD,
+    "出让": TradeDirection.SOLD,
+    "卖出": TradeDirection.SOLD,
+}
+
+
+def trade_columns() -> list[Column]:
+    return [
+        Column(
+            "certificate_number",
+            "交易凭证编号",
+            "certificate number",
+            sheet.required_text,
+            note=gettext_lazy("Trade certificate or contract number; recorded once."),
+            width=20,
+        ),
+        Column(
+            "entity",
+            "台账主体",
+            "entity",
+            sheet.text,
+            required=False,
+            note=gettext_lazy("Code or Chinese name; blank means your own entity."),
+            choices=_entity_choices,
+            width=14,
+        ),
+        Column(
+            "direction",
+            "方向",
+            "direction",
+            sheet.required_text,
+            note=gettext_lazy("买入 (acquired) or 卖出 (sold)."),
+            choices=lambda: ["买入", "卖出"],
+            width=8,
+        ),
+        Column("counterparty", "交易对方", "counterparty", sheet.required_text, width=24),
+        Column("trade_date", "交易日期", "trade date", sheet.date, width=12),
+        Column(
+            "pollutant",
+            "污染物",
+            "pollutant",
+            sheet.required_text,
+            choices=lambda: [p.symbol for p in Pollutant],
+            width=10,
+        ),
+        Column("amount", "数量（吨）", "amount (t)", sheet.required_amount, width=12),
+        Column("memo", "备注", "memo", sheet.text, required=False, width=24),
+    ]
+
+
+class TradeImporter:
+    """Emission-rights trades (排污权交易) recorded through ``trades.record_trade``, each
+    waiting for a municipal approver's confirmation as usual. The uploaded workbook (the
+    trading platform's list) is kept as every record's evidence, so only .xlsx is taken."""
+
+    kind = "trades"
+    title = gettext_lazy("Emission-rights trade records")
+
+    def __init__(self, user: User):
+        self.user = user
+        self.columns = trade_columns()
+        self.source: tuple[str, bytes] | None = None
+
+    @staticmethod
+    def may_use(user: User) -> bool:
+        return user.has_role(Role.DISTRICT_CLERK, Role.MUNICIPAL_CLERK, Role.ENTERPRISE_USER)
+
+    def check(self, rows: list[Row], progress: Progress = _no_progress) -> list[RowResult]:
+        entities = {}
+        for entity in Entity.objects.filter(kind__in=TARGET_KINDS):
+            entities[sheet.normalise_header(entity.code)] = entity
+            entities[sheet.normalise_header(entity.name_zh)] = entity
+        numbers = [
+            trades.normalise_number(sheet.text(r.cells.get("certificate_number"))) for r in rows
+        ]
+        earlier = {
+            (r.certificate_number, r.direction): r
+            for r in TradeRecord.objects.filter(
+                certificate_number__in=numbers, status__in=trades.LIVE_STATUSES
+            )
+        }
+        seen: dict[tuple[str, str], int] = {}
+        results = []
+        for row in rows:
+            result = RowResult(number=row.number)
+            values = sheet.check_cells(row, self.columns, result)
+            number = trades.normalise_number(values.get("certificate_number") or "")
+            result.label = number
+            entity = (
+                entities.get(sheet.normalise_header(values["entity"]))
+                if values.get("entity")
+                else self.user.entity
+            )
+            if entity is None or entity.kind not in TARGET_KINDS:
+                result.error(
+                    "台账主体",
+                    _("“%(value)s” is not a district or enterprise.")
+                    % {"value": values.get("entity", "")},
+                )
+            elif not trades.may_record_trade_for(self.user, entity):
+                result.error(
+                    "台账主体", _("You may not record trades for %(entity)s.") % {"entity": entity}
+                )
+            direction = DIRECTION_NAMES.get(sheet.normalise_header(values.get("direction")))
+            if values.get("direction") and direction is None:
+                result.error("方向", _("Enter 买入 or 卖出."))
+            pollutant = POLLUTANT_NAMES.get(sheet.normalise_header(values.get("pollutant")))
+            if values.get("pollutant") and pollutant is None:
+                result.error("污染物", _("Unknown pollutant “%(p)s”.") % {"p": values["pollutant"]})
+            if values.get("amount") is not None and values["amount"] <= 0:
+                result.error("数量（吨）", _("The amount must be greater than 0."))
+            if result.errors:
+                results.append(result)
+                continue
+            key = (number, direction)
+            if key in seen:
+                result.error(
+                    "交易凭证编号",
+                    _("%(number)s is also on row %(row)s.") % {"number": number, "row": seen[key]},
+                )
+                results.append(result)
+                continue
+            seen[key] = row.number
+            record = earlier.get(key)
+            if record is not None:
+                same = (
+                    record.entity_id == entity.pk
+                    and record.pollutant == pollutant
+                    and record.amount == values["amount"]
+                    and record.trade_date == values["trade_date"]
+                )
+                if same:
+                    result.status = RowStatus.UNCHANGED
+                else:
+                    result.error("交易凭证编号", str(trades._duplicate(record)))
+            else:
+                result.status = RowStatus.NEW
+            result.values = {
+                **values,
+                "entity": entity,
+                "direction": direction,
+                "pollutant": pollutant,
+                "certificate_number": number,
+            }
+            results.append(result)
+        progress(len(rows), len(rows))
+        return results
+
+    def apply(self, results: Iterable[RowResult], progress: Progress = _no_progress) -> int:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        todo = [r for r in results if r.status == RowStatus.NEW]
+        if todo and (self.source is None or not self.source[0].lower().endswith(".xlsx")):
+            raise ImportRefused(
+                _(
+                    "Trade records are imported from .xlsx only: the workbook is kept as each "
+                    "record's evidence."
+                ),
+                code="trade_import_needs_xlsx",
+            )
+        with transaction.atomic():
+            for result in todo:
+                values = result.values
+                name, content = self.source
+                trades.record_trade(
+                    user=self.user,
+                    entity=values["entity"],
+                    direction=values["direction"],
+                    certificate_number=values["certificate_number"],
+                    counterparty=values["counterparty"],
+                    trade_date=values["trade_date"],
+                    pollutant=values["pollutant"],
+                    amount=values["amount"],
+                    evidence=SimpleUploadedFile(name, content),
+                    memo=values.get("memo") or "",
+                )
+        progress(len(todo), len(todo))
+        return len(todo)
+
+
 IMPORTERS = {
     importer.kind: importer
-    for importer in (ProjectImporter, NationalResultImporter, TargetImporter)
+    for importer in (ProjectImporter, NationalResultImporter, TargetImporter, TradeImporter)
 }
 
 
@@ -351,6 +540,8 @@ def run_apply(job_id: int) -> None:
         if importer is None:
             raise ImportRefused(_("You may not import this."), code="import_forbidden")
         rows = _read(job, importer)
+        with job.file.open("rb") as handle:
+            importer.source = (job.filename, handle.read())
         results = importer.check(rows)
         counts = _counts(results)
         if counts[RowStatus.ERROR]:

@@ -4,7 +4,16 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import AMOUNT_DIGITS, AMOUNT_PLACES, Account, Entity, Entry, Hold, Transaction
+from ..models import (
+    AMOUNT_DIGITS,
+    AMOUNT_PLACES,
+    Account,
+    Correction,
+    Entity,
+    Entry,
+    Hold,
+    Transaction,
+)
 
 
 def amount_field(**kwargs) -> serializers.DecimalField:
@@ -138,3 +147,54 @@ class HoldSerializer(serializers.ModelSerializer):
             "consumed_by",
             "changed_at",
         ]
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    """A four-eyes correction (更正申请): proposed with a reason, decided by another person."""
+
+    reference_type = serializers.SerializerMethodField()
+    proposed_by = serializers.CharField(source="proposed_by.username")
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
+
+    class Meta:
+        model = Correction
+        fields = [
+            "id",
+            "action",
+            "reference_type",
+            "reference_id",
+            "reference_text",
+            "reason",
+            "status",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+        ]
+
+    def get_reference_type(self, correction) -> str:
+        ct = ContentType.objects.get_for_id(correction.reference_type_id)
+        return f"{ct.app_label}.{ct.model}"
+
+
+class ProposeCorrectionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=(),
+        help_text=_(
+            "revoke_certification (a project), revoke_round, cancel_use (a construction "
+            "project), reverse_trade_record, reverse_reserve_intake, reverse_transaction."
+        ),
+    )
+    record_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    reason = serializers.CharField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .. import corrections
+
+        self.fields["action"].choices = sorted(corrections.ACTIONS)
+
+
+class DecideCorrectionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")

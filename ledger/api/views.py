@@ -1,18 +1,29 @@
 """Ledger endpoints: entities, accounts, transactions with legs (and the commit-sequence
 sync), holds. Every queryset comes from a ``visible_*`` selector through ``ScopedViewSet``."""
 
-from django.db.models import F, Prefetch, Subquery
+from django.db.models import F, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
 from api.base import ScopedReadOnlyViewSet
+from api.idempotency import idempotent
+from api.schema import ERROR_RESPONSES, IDEMPOTENCY_HEADER
 
-from .. import selectors, services
-from ..models import Account, Entity, Entry, Hold, Transaction
+from .. import corrections, selectors, services
+from ..models import Account, Correction, Entity, Entry, Hold, Transaction
 from .filters import AccountFilter, EntityFilter, HoldFilter, TransactionFilter
 from .serializers import (
     AccountSerializer,
+    CorrectionSerializer,
+    DecideCorrectionSerializer,
     EntitySerializer,
     HoldSerializer,
+    ProposeCorrectionSerializer,
     TransactionSerializer,
 )
 
@@ -94,3 +105,86 @@ class HoldViewSet(ScopedReadOnlyViewSet):
             .select_related("account__entity", "created_by")
             .annotate(changed_at=Coalesce("closed_at", "created_at"))
         )
+
+
+class CorrectionViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Four-eyes corrections (更正申请) through the record that caused the postings: revoke a
+    certification or a round, cancel a use, reverse a trade record or a reserve intake, or a
+    bare transaction. One person proposes with a reason; another approves — which carries it
+    out in the same database transaction — or rejects with a comment. A user sees every
+    correction when it sees every entity; otherwise its own proposals and those it may
+    decide."""
+
+    model = Correction
+    serializer_class = CorrectionSerializer
+    ordering = ("-id",)
+    permission_required = "ledger.see_corrections"
+
+    def scoped_queryset(self, user):
+        corrections = Correction.objects.select_related("proposed_by", "decided_by")
+        if user.has_perm("ledger.see_all_entities"):
+            return corrections
+        waiting = [c.pk for c in selectors.corrections_waiting_for(user)]
+        return corrections.filter(Q(proposed_by=user) | Q(pk__in=waiting))
+
+    def _show(self, pk, code=status.HTTP_200_OK):
+        correction = Correction.objects.select_related("proposed_by", "decided_by").get(pk=pk)
+        return Response(
+            CorrectionSerializer(correction, context=self.get_serializer_context()).data,
+            status=code,
+        )
+
+    @extend_schema(
+        request=ProposeCorrectionSerializer,
+        responses={201: CorrectionSerializer, **ERROR_RESPONSES},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        given = ProposeCorrectionSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        spec = corrections.get(given.validated_data["action"])
+        record = spec.model._default_manager.filter(pk=given.validated_data["record_id"]).first()
+        if record is None:
+            raise NotFound(_("No such record."))
+        correction = services.propose_correction(
+            action=spec.code,
+            record=record,
+            reason=given.validated_data["reason"],
+            user=request.user,
+        )
+        return self._show(correction.pk, status.HTTP_201_CREATED)
+
+    DECISIONS = ("approve", "reject")
+
+    @extend_schema(
+        request=DecideCorrectionSerializer,
+        responses={200: CorrectionSerializer, **ERROR_RESPONSES},
+        parameters=[
+            IDEMPOTENCY_HEADER,
+            OpenApiParameter("action_name", str, OpenApiParameter.PATH, enum=list(DECISIONS)),
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"actions/(?P<action_name>[a-z_]+)",
+        serializer_class=DecideCorrectionSerializer,
+    )
+    @idempotent
+    def actions(self, request, pk=None, action_name=None):
+        """approve (carries the correction out) or reject (with a comment), by another person."""
+        if action_name not in self.DECISIONS:
+            raise NotFound(
+                _("Unknown action: use one of %(actions)s.")
+                % {"actions": ", ".join(self.DECISIONS)}
+            )
+        correction = self.get_object()
+        given = DecideCorrectionSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        comment = given.validated_data["comment"]
+        if action_name == "approve":
+            services.approve_correction(correction=correction, user=request.user, comment=comment)
+        else:
+            services.reject_correction(correction=correction, user=request.user, comment=comment)
+        return self._show(correction.pk)

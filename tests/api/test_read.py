@@ -24,8 +24,11 @@ LISTS = [
     "rounds",
     "construction-projects",
     "trade-records",
+    "corrections",
 ]
 MUNICIPAL_ONLY = {"rounds"}
+# Corrections are the people's business (``ledger.see_corrections``): not a reporting client's.
+PEOPLE_ONLY = {"corrections"}
 ROLES = [None, *Role]
 
 
@@ -51,7 +54,11 @@ def test_every_list_answers_each_role_as_the_permission_module_says(
     )
     for name in LISTS:
         response = client.get(f"/api/v1/{name}/")
-        refused = role is None or (name in MUNICIPAL_ONLY and not sees_all)
+        refused = (
+            role is None
+            or (name in MUNICIPAL_ONLY and not sees_all)
+            or (name in PEOPLE_ONLY and role == Role.REPORTING_CLIENT)
+        )
         expected = 403 if refused else 200
         assert response.status_code == expected, (name, response.content[:200])
         if expected == 403:

@@ -384,3 +384,48 @@ def test_importer_check_uses_the_service_rules(district_clerk):
 def test_start_import_refuses_a_user_without_the_role(auditor):
     with pytest.raises(imports.ImportRefused):
         imports.start_import(user=auditor, kind="projects", upload=xlsx([project_row(1)]))
+
+
+# --- trade records ----------------------------------------------------------------------
+
+TRADE_HEADERS = ["交易凭证编号", "方向", "交易对方", "交易日期", "污染物", "数量（吨）"]
+
+
+def test_trades_are_recorded_through_the_service_with_the_workbook_as_evidence(
+    client_for, district_clerk, municipal_approver, pudong
+):
+    from allocations import trades
+    from allocations.models import RecordStatus, TradeRecord
+
+    client = client_for(district_clerk)
+    rows = [["SH-PQ-2025-001", "买入", "上海某化工厂", datetime.date(2025, 3, 1), "COD", "1.250"]]
+    upload(client, "trades", xlsx(rows, headers=TRADE_HEADERS, name="交易清单.xlsx"))
+    job = last_job()
+    assert job.counts["new"] == 1, errors_of(job)
+    client.post(reverse("imports:confirm", args=[job.pk]))
+    record = TradeRecord.objects.get()
+    assert (record.entity, record.status, record.amount) == (
+        pudong,
+        RecordStatus.PROPOSED,
+        Decimal("1.250"),
+    )
+    assert record.evidence_name == "交易清单.xlsx"
+    trades.confirm_trade(record=record, user=municipal_approver)
+    upload(client, "trades", xlsx(rows, headers=TRADE_HEADERS, name="交易清单.xlsx"))
+    assert last_job().counts["unchanged"] == 1
+    changed = [[*rows[0][:5], "2"]]
+    upload(client, "trades", xlsx(changed, headers=TRADE_HEADERS, name="交易清单.xlsx"))
+    assert "SH-PQ-2025-001" in errors_of(last_job())[0][2]
+
+
+def test_trades_from_csv_are_refused_as_a_whole(client_for, district_clerk):
+    from allocations.models import TradeRecord
+
+    client = client_for(district_clerk)
+    rows = [["SH-PQ-2025-002", "买入", "上海某化工厂", datetime.date(2025, 3, 1), "COD", "1"]]
+    upload(client, "trades", csv_file(rows, headers=TRADE_HEADERS))
+    job = last_job()
+    client.post(reverse("imports:confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and ".xlsx" in job.error
+    assert not TradeRecord.objects.exists()
