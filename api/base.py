@@ -7,6 +7,7 @@ filter, sync page and export reads from it. Permissions are the permission modul
 (``rules``): ``ledger.use_api`` always, plus what a view names in ``permission_required``.
 """
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, viewsets
@@ -46,8 +47,10 @@ class HasViewPermission(permissions.BasePermission):
 class ScopedViewSet(viewsets.GenericViewSet):
     model = None
     permission_required: str | None = None
-    # Read-only lists may be served by a read replica (``api.routers``); writes never.
+    # Read-only lists may be served by a read replica; writes and details never are.
     replica_safe = True
+    # Query parameters that make a list read its own writes: it stays on the primary.
+    primary_params: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -100,14 +103,27 @@ class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         self.request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)
 
+    def read_database(self, queryset):
+        """A list reads from the read replica when one is configured (``REPLICA_DATABASE``),
+        unless it must read its own writes (``primary_params``, e.g. the sync, which numbers
+        commits first). Prefetches and related rows follow the queryset's database."""
+        alias = settings.REPLICA_DATABASE
+        if not alias or not self.replica_safe:
+            return queryset
+        if any(name in self.request.query_params for name in self.primary_params):
+            return queryset
+        return queryset.using(alias)
+
     def list(self, request, *args, **kwargs):
-        if not self.export_format:
-            return super().list(request, *args, **kwargs)
-        queryset = self.filter_queryset(self.get_queryset()).order_by(*self.ordering)
-        header, body = exports.rows(
-            self.get_serializer_class(), queryset, self.get_serializer_context()
-        )
-        name = self.basename
-        if self.export_format == "csv":
-            return exports.csv_response(name, header, body)
-        return exports.xlsx_response(name, header, body)
+        queryset = self.read_database(self.filter_queryset(self.get_queryset()))
+        if self.export_format:
+            header, body = exports.rows(
+                self.get_serializer_class(),
+                queryset.order_by(*self.ordering),
+                self.get_serializer_context(),
+            )
+            if self.export_format == "csv":
+                return exports.csv_response(self.basename, header, body)
+            return exports.xlsx_response(self.basename, header, body)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

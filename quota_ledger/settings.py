@@ -143,6 +143,14 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Serialise writers instead of failing with "database is locked" under eager Celery.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# Optional read replica: with DATABASE_REPLICA_URL set, read-only API lists and exports read
+# from it (api/base.py); every write, detail and read-your-writes (the sync) stays on
+# "default". Nothing is migrated on it: it mirrors the primary.
+REPLICA_DATABASE = ""
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    REPLICA_DATABASE = "replica"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "ledger.User"

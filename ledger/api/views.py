@@ -67,6 +67,7 @@ class TransactionViewSet(ScopedReadOnlyViewSet):
     model = Transaction
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilter
+    primary_params = ("after_seq",)
     ordering = ("-id",)
     ordering_fields = ("effective_date", "posted_at")
 
