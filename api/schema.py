@@ -2,6 +2,7 @@
 Idempotency-Key header."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
@@ -49,3 +50,20 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
         "the first successful response without acting again; with a different body: 409."
     ),
 )
+
+
+# Every operation may answer these, whatever it declares itself.
+COMMON_ERRORS = (400, 401, 403, 404)
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's schema with the error shape documented on every operation."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in COMMON_ERRORS:
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(
+                    ERROR_RESPONSES[code], str(code), direction=direction
+                )
+        return responses

@@ -41,6 +41,8 @@ def test_the_schema_describes_every_endpoint_with_errors_and_idempotency(schema)
     assert "Idempotency-Key" in {p["name"] for p in action["parameters"]}
     assert {"400", "403", "404", "409", "422"} <= set(action["responses"])
     assert "Error" in schema["components"]["schemas"]
+    listing = paths["/api/v1/accounts/"]["get"]["responses"]
+    assert {"200", "400", "401", "403", "404"} <= set(listing)
     sync = {p["name"] for p in paths["/api/v1/transactions/"]["get"]["parameters"]}
     assert {"after_seq", "entity", "pollutant", "kind", "cursor", "page_size"} <= sync
 
