@@ -116,7 +116,7 @@ def main() -> None:
         [
             ("bare openpyxl read-only parse", f"{bare:.2f} s ({parsed - 1:,} rows)"),
             ("preview (read + check every row)", f"{preview:.2f} s ({preview / bare:.1f}x bare)"),
-            ("confirm (read + check + save_project)", f"{imported:.2f} s ({written:,} written)"),
+            ("confirm (read + check + create_projects)", f"{imported:.2f} s ({written:,} written)"),
             (
                 "upload to imported, total",
                 f"{full:.2f} s ({full / bare:.1f}x bare; goal < 10x, < 60 s)",

@@ -24,6 +24,8 @@ from .models import FuelType, Industry, PlanPeriod, Project, ProjectType, Status
 Progress = Callable[[int, int], None]
 AMOUNT_COLUMNS = {p.value: f"amount_{p.value}" for p in Pollutant}
 MAKER_KINDS = (EntityKind.DISTRICT, EntityKind.COMMITTEE, EntityKind.ENTERPRISE)
+# New projects are written this many at a time, so progress moves during a large import.
+CREATE_BATCH = 500
 
 
 def _no_progress(done: int, total: int) -> None:
@@ -35,7 +37,12 @@ class Lookups:
 
     def __init__(self):
         self.industries = {i.code: i for i in Industry.objects.all()}
-        types = list(ProjectType.objects.filter(subtypes__isnull=True).select_related("parent"))
+        # Sub-types prefetched: the service asks every row's type for them (a heading).
+        types = list(
+            ProjectType.objects.filter(subtypes__isnull=True)
+            .select_related("parent")
+            .prefetch_related("subtypes")
+        )
         self.types = {}
         for project_type in types:
             for name in (project_type.code, project_type.name_zh, project_type.name_en):
@@ -409,10 +416,23 @@ class ProjectImporter:
         return None
 
     def apply(self, results: Iterable[RowResult], progress: Progress = _no_progress) -> int:
-        """Write every new or changed row through save_project, all or nothing."""
-        todo = [r for r in results if r.status in (RowStatus.NEW, RowStatus.UPDATE)]
+        """Write the new rows through create_projects (bulk) and every changed row through
+        save_project, all or nothing."""
+        results = list(results)
+        new = [r for r in results if r.status == RowStatus.NEW]
+        changed = [r for r in results if r.status == RowStatus.UPDATE]
+        total = len(new) + len(changed)
         with transaction.atomic():
-            for index, result in enumerate(todo, start=1):
+            for first in range(0, len(new), CREATE_BATCH):
+                batch = new[first : first + CREATE_BATCH]
+                services.create_projects(
+                    user=self.user,
+                    items=[
+                        (r.values["owner"], r.values["data"], r.values["amounts"]) for r in batch
+                    ],
+                )
+                progress(first + len(batch), total)
+            for index, result in enumerate(changed, start=len(new) + 1):
                 services.save_project(
                     user=self.user,
                     owner=result.values["owner"],
@@ -421,9 +441,9 @@ class ProjectImporter:
                     project=result.values["project"],
                 )
                 if index % 200 == 0:
-                    progress(index, len(todo))
-        progress(len(todo), len(todo))
-        return len(todo)
+                    progress(index, total)
+        progress(total, total)
+        return total
 
 
 def _same(project: Project, data: dict, amounts: dict) -> bool:

@@ -286,6 +286,58 @@ def validate_project(
     return result
 
 
+def _fill(project: Project, data: Mapping, result: tiers.TierResult, user: User) -> None:
+    """Set a project's fields from checked input, with the tier and method it implies."""
+    for field in PROJECT_FIELDS:
+        setattr(project, field, data.get(field, getattr(project, field, None)))
+    project.fuel_type = project.fuel_type or ""
+    project.tier = result.tier
+    project.tier_reason = result.reason[:400]
+    project.accounting_method = result.method
+    if project.tier != Tier.PACKAGE:
+        project.filing = None
+    project.last_edited_by = user
+
+
+def create_projects(
+    *, user: User, items: Iterable[tuple[Entity, Mapping, Mapping[str, Decimal | None]]]
+) -> list[Project]:
+    """Enter many new projects at once (a spreadsheet import): each (owner, data, amounts)
+    passes the same permission and checks as :func:`save_project`; the projects, their
+    amounts and their CREATE steps are then written in three bulk inserts, all or nothing."""
+    prepared = []
+    for owner, data, amounts in items:
+        if not user.has_perm("reductions.create_project", owner):
+            raise TransitionNotAllowed(
+                _("You may not enter projects for %(owner)s.") % {"owner": owner}
+            )
+        result, clean, data = _validate(owner=owner, data=data, amounts=amounts)
+        data = {**data, "number": _free_number(data.get("number"), None)}
+        project = Project(owner=owner, created_by=user)
+        _fill(project, data, result, user)
+        prepared.append((project, clean))
+    with transaction.atomic():
+        projects = Project.objects.bulk_create([project for project, _clean in prepared])
+        ProjectAmount.objects.bulk_create(
+            ProjectAmount(project=project, pollutant=pollutant, claimed=amount)
+            for project, clean in prepared
+            for pollutant, amount in clean.items()
+        )
+        Review.objects.bulk_create(
+            Review(
+                project=project,
+                actor=user,
+                role=workflow.MAKER_ROLE[project.owner.kind],
+                action=workflow.CREATE,
+                from_status=project.status,
+                to_status=project.status,
+                amounts={p: str(a) for p, a in clean.items()},
+            )
+            for project, clean in prepared
+        )
+    return projects
+
+
 def save_project(
     *,
     user: User,
@@ -314,15 +366,7 @@ def save_project(
             project = Project.objects.select_for_update().get(pk=project.pk)
             if not project.is_editable:
                 raise TransitionNotAllowed(_("This project cannot be edited now."))
-        for field in PROJECT_FIELDS:
-            setattr(project, field, data.get(field, getattr(project, field, None)))
-        project.fuel_type = project.fuel_type or ""
-        project.tier = result.tier
-        project.tier_reason = result.reason[:400]
-        project.accounting_method = result.method
-        if project.tier != Tier.PACKAGE:
-            project.filing = None
-        project.last_edited_by = user
+        _fill(project, data, result, user)
         project.save()
         project.amounts.exclude(pollutant__in=clean).delete()
         for pollutant, amount in clean.items():
