@@ -308,6 +308,20 @@ REST_FRAMEWORK = {
     "DATE_FORMAT": "iso-8601",
 }
 API_MAX_PAGE_SIZE = 500
+# The API's throttle counts live here: in Redis when there is one, so every gunicorn worker
+# counts against the same budget; in process memory otherwise.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "api",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+    ),
+}
 REST_KNOX = {
     "TOKEN_TTL": datetime.timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=365)),
     "AUTH_HEADER_PREFIX": "Token",
@@ -330,7 +344,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # One name per choice set (several models have a "status").
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStatusEnum": "reductions.models.Status",
+        "FilingStatusEnum": "reductions.models.FilingStatus",
+        "HoldStatusEnum": "ledger.models.HoldStatus",
+        "CorrectionStatusEnum": "ledger.models.CorrectionStatus",
+        "RoundStatusEnum": "allocations.models.RoundStatus",
+        "ConstructionStatusEnum": "allocations.models.ConstructionStatus",
+        "RecordStatusEnum": "allocations.models.RecordStatus",
+    },
     "DISABLE_ERRORS_AND_WARNINGS": True,
 }
 
