@@ -215,3 +215,35 @@ def test_list_queries_do_not_grow_with_the_page_size(
         client.get(f"/api/v1/{name}/?page_size=500")
     for query in queries:
         assert "COUNT(" not in query["sql"].upper(), query["sql"]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[str(r) for r in ROLES])
+def test_every_detail_answers_each_role_as_the_permission_module_says(
+    role, world, make_user, token_for, pudong, bureau, enterprise
+):
+    from ledger.models import Account, Hold, Transaction
+
+    user = make_user(role, entity_for(role, pudong, bureau, enterprise))
+    client = token_for(user)
+    account = Account.objects.get(entity=pudong, pollutant="COD")
+    details = {
+        "entities": pudong.pk,
+        "accounts": account.pk,
+        "transactions": Transaction.objects.filter(entries__account=account).first().pk,
+        "holds": Hold.objects.get(account=account).pk,
+        "projects": world["P_project"].pk,
+        "construction-projects": world["P_construction"].pk,
+        "trade-records": world["P_trade"].pk,
+    }
+    sees_pudong = role in (
+        Role.MUNICIPAL_CLERK,
+        Role.MUNICIPAL_APPROVER,
+        Role.AUDITOR,
+        Role.REPORTING_CLIENT,
+        Role.DISTRICT_CLERK,
+        Role.DISTRICT_APPROVER,
+    )
+    for name, pk in details.items():
+        response = client.get(f"/api/v1/{name}/{pk}/")
+        expected = 403 if role is None else 200 if sees_pudong else 404
+        assert response.status_code == expected, (name, response.content[:200])

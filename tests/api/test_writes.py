@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from allocations.models import ConstructionProject, TradeRecord
-from ledger.models import Transaction
+from ledger.models import Role, Transaction
 from reductions.models import Project, Review
 from tests.factories import EVIDENCE_PDF, VALID_CREDIT_CODE, fund
 
@@ -101,7 +101,6 @@ def test_evidence_is_uploaded_and_checked_by_its_bytes(token_for, district_clerk
 def test_a_state_conflict_is_a_409_and_maker_checker_a_403(
     token_for, district_clerk, district_approver, make_user, pudong
 ):
-    from ledger.models import Role
     from tests.factories import make_project
 
     project = make_project(district_clerk, amounts={"COD": "0.05"})
@@ -364,3 +363,31 @@ def test_a_package_bundle_is_filed_confirmed_and_certified(
     )
     assert certified.status_code == 200, certified.content
     assert Project.objects.get().status == "CERTIFIED"
+
+
+ROLES = [None, *Role]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[str(r) for r in ROLES])
+def test_a_review_action_answers_each_role_as_the_permission_module_says(
+    role, world, make_user, token_for, pudong, bureau, enterprise
+):
+    entity = {
+        Role.DISTRICT_CLERK: pudong,
+        Role.DISTRICT_APPROVER: pudong,
+        Role.ENTERPRISE_USER: enterprise,
+    }.get(role, bureau)
+    client = token_for(make_user(role, entity))
+    project = world["P_project"]
+    response = client.post(f"/api/v1/projects/{project.pk}/actions/approve/", {}, format="json")
+    if role == Role.DISTRICT_APPROVER:
+        assert response.status_code == 200 and response.json()["status"] == "DISTRICT_REVIEWED"
+    elif role is None or role == Role.REPORTING_CLIENT:
+        error_of(response, 403, "permission_denied")
+    elif role == Role.ENTERPRISE_USER:
+        error_of(response, 404, "not_found")
+    else:
+        # Sees the project, but the waiting step is not this role's.
+        assert response.status_code in (403, 409), response.content
+        assert response.json()["code"] in ("transition_not_allowed", "maker_checker", "forbidden")
+        assert Project.objects.get(pk=project.pk).status == "SUBMITTED"
