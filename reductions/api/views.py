@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -84,7 +84,7 @@ class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedRea
     @idempotent
     def create(self, request, *args, **kwargs):
         if request.user.entity is None:
-            raise NotFound(_("You belong to no entity."))
+            raise PermissionDenied(_("You belong to no entity."))
         project = self._save(request)
         return Response(self.get_serializer(project).data, status=status.HTTP_201_CREATED)
 
