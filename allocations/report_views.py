@@ -17,6 +17,7 @@ from ledger import reports as ledger_reports
 from ledger.files import CONTENT_TYPES, XLSX, content_disposition
 from ledger.models import Entity
 from ledger.views import require
+from ledger.widgets import ISODateInput
 from reductions.models import PlanPeriod
 
 from . import reports
@@ -96,7 +97,7 @@ class SummaryForm(forms.Form):
         required=False,
         to_field_name="code",
     )
-    as_of = forms.DateField(label=gettext_lazy("As of"), required=False)
+    as_of = forms.DateField(label=gettext_lazy("As of"), required=False, widget=ISODateInput())
 
 
 @login_required
