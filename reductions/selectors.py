@@ -1,6 +1,6 @@
 """Reads of reduction projects: what a user may see, list filters, status counts, queues."""
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from ledger.models import EntityKind, User
 from ledger.permissions import is_human_user
@@ -12,6 +12,7 @@ from .models import (
     FilingStatus,
     Project,
     ProjectAmount,
+    ProjectStatusCount,
     RetierAction,
     RetierRecord,
     Review,
@@ -27,22 +28,35 @@ def visible_projects(user: User) -> QuerySet[Project]:
     or enterprise user; none for anyone else (a user whose roles were removed, a superuser
     without business roles)."""
     projects = Project.objects.select_related("owner", "project_type__parent", "industry")
+    return _scoped(user, projects)
+
+
+ALL = object()  # what _visible_owner answers for a user who sees every owner's projects
+
+
+def _visible_owner(user: User):
+    """Whose projects the user sees: ``ALL``, one entity id, or ``None`` (nobody's)."""
     if user.has_perm("reductions.see_all_projects"):
-        return projects
+        return ALL
     if user.is_active and user.entity_id and is_human_user.test(user):
-        return projects.filter(owner_id=user.entity_id)
-    return projects.none()
+        return user.entity_id
+    return None
+
+
+def _scoped(user: User, rows: QuerySet, owner_field: str = "owner_id") -> QuerySet:
+    owner = _visible_owner(user)
+    if owner is ALL:
+        return rows
+    if owner is None:
+        return rows.none()
+    return rows.filter(**{owner_field: owner})
 
 
 def visible_filings(user: User) -> QuerySet[BundleFiling]:
     filings = BundleFiling.objects.select_related(
         "owner", "project_type__parent", "recorded_by", "confirmed_by"
     )
-    if user.has_perm("reductions.see_all_projects"):
-        return filings
-    if user.is_active and user.entity_id and is_human_user.test(user):
-        return filings.filter(owner_id=user.entity_id)
-    return filings.none()
+    return _scoped(user, filings)
 
 
 def filter_projects(projects: QuerySet[Project], params) -> QuerySet[Project]:
@@ -68,11 +82,17 @@ def filter_projects(projects: QuerySet[Project], params) -> QuerySet[Project]:
     return projects
 
 
-def status_counts(projects: QuerySet[Project]) -> dict[str, int]:
-    rows = projects.order_by().values("status").annotate(n=Count("id"))
-    counts = {status: 0 for status in Status.values}
-    counts.update({row["status"]: row["n"] for row in rows})
-    return counts
+def status_counts(user: User, projects: QuerySet[Project], *, filtered: bool) -> dict[str, int]:
+    """Projects per status. Unfiltered, from the counts the database keeps per owner and
+    status (``ProjectStatusCount``: a few rows, whatever the number of projects); filtered,
+    one aggregate over the filtered projects."""
+    if filtered:
+        rows = projects.order_by().values("status").annotate(n=Count("id"))
+        found = {row["status"]: row["n"] for row in rows}
+    else:
+        kept = _scoped(user, ProjectStatusCount.objects.all())
+        found = dict(kept.values("status").annotate(n=Sum("count")).values_list("status", "n"))
+    return {status: found.get(status, 0) for status in Status.values}
 
 
 def queue(user: User) -> QuerySet[Project]:

@@ -57,9 +57,10 @@ def project_list(request):
         Prefetch("amounts", queryset=ProjectAmount.objects.order_by("pollutant"))
     )
     form = ProjectFilterForm(request.GET or None)
-    if form.is_valid():
-        projects = selectors.filter_projects(projects, form.params())
-    counts = selectors.status_counts(projects)
+    params = form.params() if form.is_valid() else {}
+    if params:
+        projects = selectors.filter_projects(projects, params)
+    counts = selectors.status_counts(user, projects, filtered=bool(params))
     page = keyset_page(request, projects)
     return render(
         request,

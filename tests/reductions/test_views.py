@@ -263,3 +263,56 @@ def test_national_result_is_recorded_through_the_page(
     assert project.status == Status.CERTIFIED
     assert project.national_document == "环办总量函〔2026〕3号"
     assert project.amounts.get().certified == Decimal("8.5")
+
+
+def test_status_counts_are_kept_by_the_database_and_scoped(
+    client_for, district_clerk, district_approver, other_district_clerk, municipal_clerk
+):
+    from reductions.models import ProjectStatusCount
+
+    mine = [make_project(district_clerk, amounts={"COD": "2"}) for _ in range(3)]
+    make_project(district_clerk, amounts={"COD": "2"}, submit=False)
+    make_project(other_district_clerk, amounts={"COD": "2"})
+    kept = dict(
+        ProjectStatusCount.objects.filter(owner=district_clerk.entity).values_list(
+            "status", "count"
+        )
+    )
+    assert kept.get("SUBMITTED") == 3 and kept.get("DRAFT") == 1
+    # The page reads them (no grouping over projects) and shows only what the user sees.
+    counts = dict(
+        (status, n)
+        for _label, status, n in client_for(district_clerk)
+        .get(reverse("reductions:list"))
+        .context["counts"]
+    )
+    assert counts["SUBMITTED"] == 3 and counts["DRAFT"] == 1
+    everyone = dict(
+        (status, n)
+        for _label, status, n in client_for(municipal_clerk)
+        .get(reverse("reductions:list"))
+        .context["counts"]
+    )
+    assert everyone["SUBMITTED"] == 4
+    # A status change moves one project from one count to the other.
+    from reductions import services as reduction_services
+
+    reduction_services.act(project=mine[0], user=district_approver, action="approve")
+    filtered = dict(
+        (status, n)
+        for _label, status, n in client_for(district_clerk)
+        .get(reverse("reductions:list"), {"tier": mine[0].tier})
+        .context["counts"]
+    )
+    kept = dict(
+        ProjectStatusCount.objects.filter(owner=district_clerk.entity).values_list(
+            "status", "count"
+        )
+    )
+    assert kept["SUBMITTED"] == 2 and sum(kept.values()) == 4
+    assert filtered == {
+        status: Project.objects.filter(
+            owner=district_clerk.entity, tier=mine[0].tier, status=status
+        ).count()
+        for status in filtered
+    }
