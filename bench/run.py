@@ -10,6 +10,7 @@ BENCHMARKS = [
     "statement_export.py",
     "allocation_round.py",
     "verify.py",
+    "pages.py",
     "import_projects.py",
     "annual_report.py",
 ]
