@@ -39,11 +39,16 @@ def _number(value) -> str:
     return f"{Decimal(value or 0):.3f}"
 
 
-def _chart(name, title, categories, series, links, *, unit="t", kind="bar") -> dict:
+def _chart(
+    name, title, categories, series, links, *, unit="t", kind="bar", horizontal=False
+) -> dict:
+    """``kind``: bar, stacked or line; ``horizontal`` puts the categories (long Chinese
+    names of districts) on the vertical axis where they can be read."""
     return {
         "name": name,
         "title": str(title),
         "kind": kind,
+        "horizontal": horizontal,
         "unit": unit,
         "categories": [str(c) for c in categories],
         "series": [{"name": str(n), "data": data} for n, data in series],
@@ -192,7 +197,7 @@ def district_use(user: User) -> dict:
             (_("Available"), [_number(available.get(d.pk)) for d in districts]),
         ],
         [reverse("ledger:entity", args=[d.code]) for d in districts],
-        kind="horizontal",
+        horizontal=True,
     )
 
 
@@ -213,12 +218,13 @@ def target_completion(user: User) -> dict:
         _("Target completion per district (pollutants met / with a target)"),
         [d.name for d in districts],
         [
-            (_("Met"), [met[d.pk] for d in districts]),
-            (_("Not met"), [with_target[d.pk] - met[d.pk] for d in districts]),
+            (_("Pollutants met"), [met[d.pk] for d in districts]),
+            (_("Pollutants not met"), [with_target[d.pk] - met[d.pk] for d in districts]),
         ],
         [reverse("allocations:progress", args=[d.code]) for d in districts],
         unit="",
         kind="stacked",
+        horizontal=True,
     )
     # Text, not only colour: each district says met or not met in words.
     chart["notes"] = [

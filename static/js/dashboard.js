@@ -12,8 +12,14 @@
   });
   const patterns = ["solid", "dashed", "dotted", "solid"];
   function option(chart) {
-    const horizontal = chart.kind === "horizontal";
-    const categoryAxis = { type: "category", data: chart.categories, axisLabel: { interval: 0 } };
+    const horizontal = chart.horizontal;
+    // Every label shown; under a vertical chart, slanted when there are many.
+    const rotate = !horizontal && chart.categories.length > 4 ? 30 : 0;
+    const categoryAxis = {
+      type: "category",
+      data: chart.categories,
+      axisLabel: { interval: 0, rotate: rotate },
+    };
     const valueAxis = { type: "value", name: chart.unit };
     return {
       tooltip: { trigger: "axis" },
@@ -39,7 +45,7 @@
     const response = await fetch(box.dataset.chartUrl, { headers: { Accept: "application/json" } });
     if (!response.ok) return;
     const chart = await response.json();
-    const height = chart.kind === "horizontal" ? Math.max(240, chart.categories.length * 28) : 300;
+    const height = chart.horizontal ? Math.max(240, chart.categories.length * 28) : 300;
     box.style.height = height + "px";
     const instance = echarts.init(box);
     instance.setOption(option(chart));
