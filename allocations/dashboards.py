@@ -7,11 +7,13 @@ are a sorted bar chart, not a map.
 """
 
 import datetime
+from collections import defaultdict
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, Q, Sum, When
+from django.db.models.functions import Coalesce
 from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -23,15 +25,23 @@ from ledger.models import (
     Entity,
     EntityKind,
     Entry,
+    HoldStatus,
     Pollutant,
-    TransactionKind,
+    SystemAccountKind,
     User,
 )
 from reductions.models import PlanPeriod, ProjectAmount, Status, Tier
 from reductions.selectors import visible_projects
 
 from . import selectors
-from .models import ConstructionStatus, RecordStatus, RoundStatus
+from .models import (
+    AllocationLine,
+    ConstructionStatus,
+    LineKind,
+    RecordStatus,
+    RoundStatus,
+    UseLine,
+)
 
 
 def _number(value) -> str:
@@ -56,38 +66,79 @@ def _chart(
     }
 
 
-def _entity_accounts(entities) -> dict[str, dict[str, Decimal]]:
-    """Per pollutant: allocated (net of recoveries), used, held and available."""
+def _flows(entity_ids: list[int]) -> dict[tuple[int, str], tuple]:
+    """(entity, pollutant) → (allocated net of recoveries, used), from the records that
+    posted them: lines of approved rounds (a revoked round's postings were reversed) and the
+    consumed holds of uses not cancelled. Two small aggregates over those records, not a sum
+    over every leg of the ledger (a million legs took a second per home page)."""
+    amount = Coalesce("adjusted", "proposed")
+    lines = AllocationLine.objects.filter(
+        round__status=RoundStatus.APPROVED, transaction__isnull=False
+    )
+    uses = UseLine.objects.filter(hold__status=HoldStatus.CONSUMED).exclude(
+        project__status=ConstructionStatus.CANCELLED
+    )
+    lines = lines.filter(entity_id__in=entity_ids)
+    uses = uses.filter(account__entity_id__in=entity_ids)
+    flows: dict[tuple[int, str], list] = defaultdict(lambda: [ZERO, ZERO])
+    for entity, pollutant, total in (
+        lines.values_list("entity", "pollutant")
+        .annotate(
+            total=Sum(
+                Case(When(kind=LineKind.RECOVERY, then=-amount), default=amount),
+                output_field=AllocationLine._meta.get_field("proposed"),
+            )
+        )
+        .order_by()
+    ):
+        flows[(entity, pollutant)][0] = total or ZERO
+    for entity, pollutant, total in (
+        uses.values_list("account__entity", "pollutant")
+        .annotate(total=Sum("hold__amount"))
+        .order_by()
+    ):
+        flows[(entity, pollutant)][1] = total or ZERO
+    return {key: tuple(value) for key, value in flows.items()}
+
+
+def _positions(accounts) -> dict[str, dict[str, Decimal]]:
+    """Held and available per pollutant over these entity accounts, zero flows to fill."""
     figures = {
         p.value: dict.fromkeys(("allocated", "used", "held", "available"), ZERO) for p in Pollutant
     }
-    flows = (
-        Entry.objects.filter(account__entity__in=entities)
-        .values_list("pollutant")
-        .annotate(
-            allocated=Sum(
-                "amount",
-                filter=Q(
-                    transaction__kind__in=[TransactionKind.ALLOCATION, TransactionKind.RECOVERY]
-                ),
-            ),
-            used=Sum("amount", filter=Q(transaction__kind=TransactionKind.USE)),
-        )
-        .order_by()
-    )
-    for pollutant, allocated, used in flows:
-        figures[pollutant]["allocated"] = allocated or ZERO
-        figures[pollutant]["used"] = -(used or ZERO)
-    for pollutant, balance, held in Account.objects.filter(entity__in=entities).values_list(
-        "pollutant", "balance", "held"
-    ):
+    for pollutant, balance, held in accounts.values_list("pollutant", "balance", "held"):
         figures[pollutant]["held"] += held
         figures[pollutant]["available"] += balance - held
     return figures
 
 
+def _entity_accounts(entity_ids: list[int]) -> dict[str, dict[str, Decimal]]:
+    """Per pollutant, over these entities: allocated (net of recoveries), used, held and
+    available."""
+    figures = _positions(Account.objects.filter(entity_id__in=entity_ids))
+    for (_entity, pollutant), (allocated, used) in _flows(entity_ids).items():
+        figures[pollutant]["allocated"] += allocated
+        figures[pollutant]["used"] += used
+    return figures
+
+
+def _city_accounts() -> dict[str, dict[str, Decimal]]:
+    """The whole city, from stored balances alone: what the national allocation pool gave
+    out net (allocations less recoveries and reversals) and what the consumption sink took
+    in net (uses less cancelled ones), beside every entity account's held and available."""
+    figures = _positions(Account.objects.filter(entity__isnull=False))
+    for kind, pollutant, balance in Account.objects.filter(
+        system_kind__in=[SystemAccountKind.ALLOCATION_POOL, SystemAccountKind.CONSUMPTION]
+    ).values_list("system_kind", "pollutant", "balance"):
+        if kind == SystemAccountKind.ALLOCATION_POOL:
+            figures[pollutant]["allocated"] += -balance
+        else:
+            figures[pollutant]["used"] += balance
+    return figures
+
+
 def city_totals(user: User) -> dict:
-    figures = _entity_accounts(Entity.objects.all())
+    figures = _city_accounts()
     labels = (
         ("allocated", _("Allocated")),
         ("used", _("Used")),
@@ -106,7 +157,7 @@ def city_totals(user: User) -> dict:
 
 def entity_totals(user: User) -> dict:
     entity = user.entity
-    figures = _entity_accounts([entity])
+    figures = _entity_accounts([entity.pk])
     labels = (
         ("allocated", _("Allocated")),
         ("used", _("Used")),
@@ -156,21 +207,7 @@ def _districts():
 def district_use(user: User) -> dict:
     """Allocated vs used per district, sorted by what is still available (most first)."""
     districts = list(_districts())
-    flows = {
-        (e, p): (a or ZERO, u or ZERO)
-        for e, p, a, u in Entry.objects.filter(account__entity__in=districts)
-        .values_list("account__entity", "pollutant")
-        .annotate(
-            a=Sum(
-                "amount",
-                filter=Q(
-                    transaction__kind__in=[TransactionKind.ALLOCATION, TransactionKind.RECOVERY]
-                ),
-            ),
-            u=Sum("amount", filter=Q(transaction__kind=TransactionKind.USE)),
-        )
-        .order_by()
-    }
+    flows = _flows([d.pk for d in districts])
     available = {
         e: total or ZERO
         for e, total in Account.objects.filter(entity__in=districts)
@@ -184,7 +221,7 @@ def district_use(user: User) -> dict:
         for d in districts
     ]
     used = [
-        -sum((flows.get((d.pk, p), (ZERO, ZERO))[1] for p in Pollutant.values), ZERO)
+        sum((flows.get((d.pk, p), (ZERO, ZERO))[1] for p in Pollutant.values), ZERO)
         for d in districts
     ]
     return _chart(

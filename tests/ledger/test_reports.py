@@ -192,3 +192,19 @@ def test_district_and_enterprise_homes_show_their_own_charts(
     assert client.get(reverse("reports:chart", args=["city-totals"])).status_code == 404
     assert client.get(reverse("reports:chart", args=["entity-totals"])).status_code == 200
     assert Entity.objects.exists()
+
+
+def test_city_totals_come_from_stored_balances_and_count_reversals(
+    municipal_clerk, municipal_approver, second_approver, pudong, django_assert_max_num_queries
+):
+    from ledger import services as ledger_services
+
+    posted = fund(pudong, "COD", "4.5", user=municipal_clerk)
+    fund(pudong, "NOX", "2", user=municipal_clerk)
+    ledger_services.reverse(
+        original=posted, reason="录入错误", user=municipal_approver, approver=second_approver
+    )
+    with django_assert_max_num_queries(2):  # two reads of accounts, whatever the legs
+        city = dashboards.city_totals(municipal_approver)
+    allocated = dict(zip(city["categories"], city["series"][0]["data"], strict=True))
+    assert allocated["COD"] == "0.000" and allocated["NOx"] == "2.000"
