@@ -53,10 +53,22 @@ def rows(serializer_class, queryset, context) -> tuple[list[str], Iterator[list]
     queryset's prefetches done per chunk)."""
     fields = list(serializer_class().fields)
 
-    def generate() -> Iterator[list]:
-        for instance in queryset.iterator(chunk_size=CHUNK):
-            data = serializer_class(instance, context=context).data
+    # One list serializer per chunk: building a serializer (a deep copy of its fields, nested
+    # ones included) per row cost more than the row itself.
+    serializer = serializer_class(many=True, context=context)
+
+    def flush(batch: list) -> Iterator[list]:
+        for data in serializer.to_representation(batch):
             yield [_cell(data.get(name)) for name in fields]
+
+    def generate() -> Iterator[list]:
+        batch = []
+        for instance in queryset.iterator(chunk_size=CHUNK):
+            batch.append(instance)
+            if len(batch) == CHUNK:
+                yield from flush(batch)
+                batch = []
+        yield from flush(batch)
 
     return fields, generate()
 

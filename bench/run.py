@@ -11,6 +11,7 @@ BENCHMARKS = [
     "allocation_round.py",
     "verify.py",
     "pages.py",
+    "api_read.py",
     "import_projects.py",
     "annual_report.py",
 ]
