@@ -1,0 +1,26 @@
+"""The API documentation pages render in a browser from our own origin, under the CSP."""
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize(
+    ("path", "rendered"),
+    [("/api/docs/", ".swagger-ui .info"), ("/api/redoc/", ".api-content")],
+)
+def test_api_documentation_renders_from_our_origin_under_the_csp(anonymous_page, path, rendered):
+    page = anonymous_page
+    refused, requested = [], []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    # Requests that completed: one the policy blocked never leaves the browser.
+    page.on("requestfinished", lambda r: requested.append(r.url))
+    response = page.goto(path)
+    assert response is not None and response.status == 200
+    page.wait_for_selector(rendered, timeout=20_000)
+    origin = response.url.split("/api/")[0]
+    assert [url for url in requested if not url.startswith((origin, "data:", "blob:"))] == []
+    # ReDoc's footer asks for its logo from its CDN: the policy blocks it (nothing is loaded
+    # from outside); no script or style is refused.
+    assert [text for text in refused if "Loading the image" not in text] == []
+    assert [e for e in page.js_errors if "Loading the image" not in str(e)] == []
