@@ -1,6 +1,10 @@
 """The API documentation pages render in a browser from our own origin, under the CSP."""
 
 import pytest
+from django.urls import reverse
+
+from .axe import axe_violations
+from .helpers import visit
 
 pytestmark = pytest.mark.e2e
 
@@ -24,3 +28,15 @@ def test_api_documentation_renders_from_our_origin_under_the_csp(anonymous_page,
     # from outside); no script or style is refused.
     assert [text for text in refused if "Loading the image" not in text] == []
     assert [e for e in page.js_errors if "Loading the image" not in str(e)] == []
+
+
+def test_the_token_page_shows_a_new_token_once_and_passes_axe(district_clerk_page):
+    page = district_clerk_page
+    visit(page, reverse("api_tokens"))
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="创建令牌").click()
+    secret = page.locator(".token-secret").inner_text()
+    assert len(secret) == 64
+    assert axe_violations(page) == []
+    visit(page, reverse("api_tokens"))
+    assert secret not in page.content()
