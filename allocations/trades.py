@@ -174,7 +174,20 @@ def _earlier_record(number: str, direction: str) -> TradeRecord | None:
     )
 
 
-def _duplicate(earlier: TradeRecord) -> DuplicateCertificate:
+def _duplicate(earlier: TradeRecord, user: User) -> DuplicateCertificate:
+    """The refusal naming the earlier record — in full only to whom may see that record;
+    anyone else learns that the number is taken, not another entity's trade."""
+    from .selectors import visible_trade_records
+
+    if not visible_trade_records(user).filter(pk=earlier.pk).exists():
+        return DuplicateCertificate(
+            _(
+                "Certificate number %(number)s was already recorded (%(direction)s) by another "
+                "entity. A certificate is recorded once; if this is a mistake, ask the "
+                "municipal bureau."
+            )
+            % {"number": earlier.certificate_number, "direction": earlier.get_direction_display()}
+        )
     return DuplicateCertificate(
         _(
             "Certificate number %(number)s was already recorded (%(direction)s) in trade "
@@ -250,7 +263,7 @@ def record_trade(
             _refuse_oversell(entity, pollutant, amount, account)
     earlier = _earlier_record(number, direction)
     if earlier is not None:
-        raise _duplicate(earlier)
+        raise _duplicate(earlier, user)
     record = TradeRecord(
         entity=entity,
         direction=direction,
@@ -269,7 +282,7 @@ def record_trade(
         earlier = _earlier_record(number, direction)
         if earlier is None:
             raise
-        raise _duplicate(earlier) from None
+        raise _duplicate(earlier, user) from None
 
 
 def confirm_trade(*, record: TradeRecord, user: User, comment: str = "") -> TradeRecord:

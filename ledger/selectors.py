@@ -68,6 +68,12 @@ def entity_positions(
     return positions
 
 
+def shown_balance(user: User, entry: Entry) -> Decimal | None:
+    """A leg's running balance, for whom may see its account; ``None`` for anyone else —
+    a system or another entity's account's balance tells of other entities' quota."""
+    return entry.balance_after if user.has_perm("ledger.see_account", entry.account) else None
+
+
 def latest_legs(ids: QuerySet[Entry], count: int, *, newest_first: bool = True) -> list[Entry]:
     """The first ``count`` legs of ``ids`` (one account's legs, filtered) by id, with their
     transactions. The ids come from a subquery of their own so that PostgreSQL reads them

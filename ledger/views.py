@@ -120,6 +120,7 @@ def transaction_detail(request, pk: int):
         "ledger/transaction_detail.html",
         {
             "txn": txn,
+            "legs": [(e, selectors.shown_balance(request.user, e)) for e in txn.entries.all()],
             "reversal": Transaction.objects.filter(reverses=txn).first(),
             "owner": owner,
             "owner_action": corrections.owner_action(type(owner)) if owner else None,

@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .. import selectors
 from ..models import (
     AMOUNT_DIGITS,
     AMOUNT_PLACES,
@@ -64,7 +65,12 @@ class LegSerializer(serializers.ModelSerializer):
     entity_code = serializers.CharField(source="account.entity.code", default=None, allow_null=True)
     system_kind = serializers.CharField(source="account.system_kind")
     amount = amount_field(help_text=_("Signed: a credit is positive, a debit negative."))
-    balance_after = amount_field()
+    balance_after = amount_field(
+        allow_null=True,
+        help_text=_(
+            "The account's balance after this leg; null where you may not see the account."
+        ),
+    )
 
     class Meta:
         model = Entry
@@ -77,6 +83,13 @@ class LegSerializer(serializers.ModelSerializer):
             "amount",
             "balance_after",
         ]
+
+    def to_representation(self, entry):
+        data = super().to_representation(entry)
+        request = self.context.get("request")
+        if request is not None and selectors.shown_balance(request.user, entry) is None:
+            data["balance_after"] = None
+        return data
 
 
 class TransactionSerializer(serializers.ModelSerializer):

@@ -112,12 +112,12 @@ def test_a_used_certificate_number_is_refused_naming_the_earlier_record(
 ):
     first = record(district_clerk, pudong)
     with pytest.raises(trades.DuplicateCertificate, match=f"交易记录 #{first.pk}"):
-        record(other_district_clerk, xuhui, amount="9")
+        record(district_clerk, pudong, amount="9")
     # Written another way on paper (full-width, spaces, lower case) it is the same number.
     with pytest.raises(trades.DuplicateCertificate):
-        record(other_district_clerk, xuhui, number=" ｓｈｅｘ-2026-0042 ")
-    response = client_for(other_district_clerk).post(
-        reverse("allocations:trade_new"), form_data(xuhui, amount="9")
+        record(district_clerk, pudong, number=" ｓｈｅｘ-2026-0042 ")
+    response = client_for(district_clerk).post(
+        reverse("allocations:trade_new"), form_data(pudong, amount="9")
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -126,6 +126,12 @@ def test_a_used_certificate_number_is_refused_naming_the_earlier_record(
         "NOx 2.125 吨" in page
     )
     assert "同一凭证只能登记一次" in page
+    # Another district learns the number is taken, not Pudong's trade.
+    with pytest.raises(trades.DuplicateCertificate) as refused:
+        record(other_district_clerk, xuhui, amount="9")
+    message = str(refused.value)
+    assert "已由其他主体登记" in message
+    assert "浦东新区" not in message and "2.125" not in message and f"#{first.pk}" not in message
     assert TradeRecord.objects.count() == 1
     # The other side of the same trade (a sale) may be recorded once.
     fund(pudong, "NOX", "5", user=district_clerk)

@@ -5,8 +5,10 @@ pagination, amounts as strings, and query counts that do not grow with the page.
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from ledger.models import Role
+from tests.factories import fund
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +249,22 @@ def test_every_detail_answers_each_role_as_the_permission_module_says(
         response = client.get(f"/api/v1/{name}/{pk}/")
         expected = 403 if role is None else 200 if sees_pudong else 404
         assert response.status_code == expected, (name, response.content[:200])
+
+
+def test_legs_hide_the_balances_of_accounts_the_reader_may_not_see(
+    client_for, pudong, xuhui, district_clerk, municipal_clerk
+):
+    """A district sees the system account's leg of its own transaction, not that account's
+    running balance, which would tell of other entities' quota."""
+    fund(xuhui, "COD", "3", user=municipal_clerk)
+    fund(pudong, "COD", "1", user=municipal_clerk)
+    rows = client_for(district_clerk).get("/api/v1/transactions/").json()["results"]
+    legs = [leg for row in rows for leg in row["legs"]]
+    own = [leg for leg in legs if leg["entity_code"] == pudong.code]
+    system = [leg for leg in legs if leg["entity_code"] is None]
+    assert own and all(leg["balance_after"] == "1.000" for leg in own)
+    assert system and all(leg["balance_after"] is None for leg in system)
+    everyone = client_for(municipal_clerk).get("/api/v1/transactions/").json()["results"]
+    assert {leg["balance_after"] for row in everyone for leg in row["legs"]} >= {"-4.000"}
+    page = client_for(district_clerk).get(reverse("ledger:transaction", args=[rows[0]["id"]]))
+    assert "-4.000" not in page.content.decode() and "—" in page.content.decode()
