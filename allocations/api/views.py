@@ -9,12 +9,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from api.base import ScopedReadOnlyViewSet, ScopedViewSet
 from api.filters import changed_at
 from api.idempotency import idempotent
+from api.parsers import UnicodeJSONParser
 from api.schema import ERROR_RESPONSES, IDEMPOTENCY_HEADER
 from ledger.models import Entity
 from reductions.models import PlanPeriod
@@ -343,7 +344,7 @@ class TradeRecordViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     filterset_class = TradeFilter
     ordering = ("-id",)
     ordering_fields = ("trade_date", "proposed_at")
-    parser_classes = (MultiPartParser, FormParser, JSONParser)
+    parser_classes = (MultiPartParser, FormParser, UnicodeJSONParser)
 
     def scoped_queryset(self, user):
         return selectors.visible_trade_records(user)
@@ -378,7 +379,7 @@ class TradeRecordViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         methods=["post"],
         url_path=r"actions/(?P<action_name>[a-z_]+)",
         serializer_class=CommentSerializer,
-        parser_classes=(JSONParser, FormParser, MultiPartParser),
+        parser_classes=(UnicodeJSONParser, FormParser, MultiPartParser),
     )
     @idempotent
     def actions(self, request, pk=None, action_name=None):

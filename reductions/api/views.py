@@ -12,11 +12,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from api.base import ScopedReadOnlyViewSet, ScopedViewSet
 from api.idempotency import idempotent
+from api.parsers import UnicodeJSONParser
 from api.schema import ERROR_RESPONSES, IDEMPOTENCY_HEADER
 
 from .. import bundles, selectors, services
@@ -44,7 +45,7 @@ class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedRea
     filterset_class = ProjectFilter
     ordering = ("-id",)
     ordering_fields = ("updated_at", "completion_date", "accounting_year")
-    parser_classes = (JSONParser, MultiPartParser, FormParser)
+    parser_classes = (UnicodeJSONParser, MultiPartParser, FormParser)
     http_method_names = ("get", "post", "put", "patch", "head", "options")
 
     def scoped_queryset(self, user):
