@@ -62,7 +62,7 @@ INSTALLED_APPS = [
     "ledger",
     "reductions",
     "allocations",
-    "api",
+    "quota_ledger.api",
 ]
 
 MIDDLEWARE = [
@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # One structured line per API request, with its user and token id.
-    "api.middleware.ApiRequestLogMiddleware",
+    "quota_ledger.api.middleware.ApiRequestLogMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -295,17 +295,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "api.pagination.CursorPagination",
-    "DEFAULT_FILTER_BACKENDS": ["api.filters.ValidatingFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "quota_ledger.api.pagination.CursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["quota_ledger.api.filters.ValidatingFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "api.parsers.UnicodeJSONParser",
+        "quota_ledger.api.parsers.UnicodeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "api.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "quota_ledger.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "quota_ledger.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["quota_ledger.api.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_THROTTLE_RATE", default="6000/hour")},
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,

@@ -3,8 +3,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
-from api.tokens import token_page
 from ledger.web_access import AdminLoginForm
+from quota_ledger.api.tokens import token_page
 
 admin.site.site_header = _("Pollutant quota ledger administration")
 admin.site.site_title = _("Quota ledger admin")
@@ -22,7 +22,7 @@ urlpatterns = [
     path("imports/", include("allocations.import_urls")),
     path("reports/", include("allocations.report_urls")),
     path("accounts/tokens/", token_page, name="api_tokens"),
-    path("api/", include("api.urls")),
+    path("api/", include("quota_ledger.api.urls")),
     # The unversioned read-only API of before v1: its lists live on under /api/v1/.
     path(
         "api/ledger/<path:rest>",

@@ -393,7 +393,6 @@ class Project(models.Model):
         return self.status in (Status.DRAFT, Status.RETURNED)
 
 
-
 class ProjectStatusCount(models.Model):
     """How many projects each owner has in each status, kept by database triggers on every
     insert, status change and delete of a project (migration 0008), so the project list's
@@ -411,6 +410,7 @@ class ProjectStatusCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id} {self.status}: {self.count}"
+
 
 class ProjectAmount(models.Model):
     """Reduction of one pollutant (t/a): claimed by the maker, certified at the end."""

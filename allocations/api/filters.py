@@ -2,8 +2,8 @@
 
 import django_filters
 
-from api.filters import CharInFilter, ChoiceInFilter, UpdatedSinceFilterSet
 from ledger.models import Pollutant
+from quota_ledger.api.filters import CharInFilter, ChoiceInFilter, UpdatedSinceFilterSet
 from reductions.models import PlanPeriod
 
 from ..models import (

@@ -4,8 +4,8 @@ shows and takes them. Amounts are three-place decimal strings (t/a)."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from api.fields import CodeField
 from ledger.models import AMOUNT_DIGITS, AMOUNT_PLACES, Entity, Pollutant
+from quota_ledger.api.fields import CodeField
 from reductions.models import Industry, PlanPeriod
 
 from ..models import (

@@ -12,12 +12,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from api.base import ScopedReadOnlyViewSet, ScopedViewSet
-from api.filters import changed_at
-from api.idempotency import idempotent
-from api.parsers import UnicodeJSONParser
-from api.schema import ERROR_RESPONSES, IDEMPOTENCY_HEADER
 from ledger.models import Entity
+from quota_ledger.api.base import ScopedReadOnlyViewSet, ScopedViewSet
+from quota_ledger.api.filters import changed_at
+from quota_ledger.api.idempotency import idempotent
+from quota_ledger.api.parsers import UnicodeJSONParser
+from quota_ledger.api.schema import ERROR_RESPONSES, IDEMPOTENCY_HEADER
 from reductions.models import PlanPeriod
 
 from .. import selectors, services, trades

@@ -5,7 +5,12 @@ from django.db.models import Exists, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from api.filters import CharInFilter, ChoiceInFilter, IntegerFilter, UpdatedSinceFilterSet
+from quota_ledger.api.filters import (
+    CharInFilter,
+    ChoiceInFilter,
+    IntegerFilter,
+    UpdatedSinceFilterSet,
+)
 
 from ..models import (
     ZERO,

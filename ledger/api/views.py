@@ -10,9 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from api.base import ScopedReadOnlyViewSet
-from api.idempotency import idempotent
-from api.schema import ERROR_RESPONSES, IDEMPOTENCY_HEADER
+from quota_ledger.api.base import ScopedReadOnlyViewSet
+from quota_ledger.api.idempotency import idempotent
+from quota_ledger.api.schema import ERROR_RESPONSES, IDEMPOTENCY_HEADER
 
 from .. import corrections, selectors, services
 from ..models import Account, Correction, Entity, Entry, Hold, Transaction

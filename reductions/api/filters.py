@@ -3,8 +3,13 @@
 import django_filters
 from django.db.models import Exists, OuterRef
 
-from api.filters import CharInFilter, ChoiceInFilter, IntegerFilter, UpdatedSinceFilterSet
 from ledger.models import Pollutant
+from quota_ledger.api.filters import (
+    CharInFilter,
+    ChoiceInFilter,
+    IntegerFilter,
+    UpdatedSinceFilterSet,
+)
 
 from ..models import (
     BundleFiling,

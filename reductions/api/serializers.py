@@ -3,8 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from api.fields import CodeField
 from ledger.models import Entity, Pollutant
+from quota_ledger.api.fields import CodeField
 
 from ..models import (
     Action,

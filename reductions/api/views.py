@@ -15,10 +15,10 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from api.base import ScopedReadOnlyViewSet, ScopedViewSet
-from api.idempotency import idempotent
-from api.parsers import UnicodeJSONParser
-from api.schema import ERROR_RESPONSES, IDEMPOTENCY_HEADER
+from quota_ledger.api.base import ScopedReadOnlyViewSet, ScopedViewSet
+from quota_ledger.api.idempotency import idempotent
+from quota_ledger.api.parsers import UnicodeJSONParser
+from quota_ledger.api.schema import ERROR_RESPONSES, IDEMPOTENCY_HEADER
 
 from .. import bundles, selectors, services
 from ..models import BundleFiling, Project, Review

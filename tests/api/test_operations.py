@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from api.throttling import TokenRateThrottle
+from quota_ledger.api.throttling import TokenRateThrottle
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from api.base import ScopedReadOnlyViewSet
+from quota_ledger.api.base import ScopedReadOnlyViewSet
 
 pytestmark = pytest.mark.django_db
 

@@ -132,9 +132,10 @@ def test_a_transaction_committing_late_is_numbered_after_what_readers_have_seen(
     assert services.number_commits() == 1
     slow = TransactionCommit.objects.get(transaction__idempotency_key="slow")
     assert slow.seq == seen + 1
-    assert slow.transaction_id < TransactionCommit.objects.get(
-        transaction__idempotency_key="fast"
-    ).transaction_id
+    assert (
+        slow.transaction_id
+        < TransactionCommit.objects.get(transaction__idempotency_key="fast").transaction_id
+    )
     assert reconciled() == []
 
 

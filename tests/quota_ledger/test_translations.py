@@ -19,7 +19,7 @@ from tests.conftest import _skip_or_fail
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 # What `make messages` extracts from: the apps, the project package and the templates.
-SOURCES = ["quota_ledger", "ledger", "reductions", "allocations", "api", "templates"]
+SOURCES = ["quota_ledger", "ledger", "reductions", "allocations", "templates"]
 
 
 @pytest.fixture

@@ -10,5 +10,6 @@ class ApiConfig(AppConfig):
     that app's services and selectors. The apps import this one as they import DRF.
     """
 
-    name = "api"
+    name = "quota_ledger.api"
+    label = "api"
     verbose_name = _("REST API")
