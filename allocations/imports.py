@@ -355,7 +355,7 @@ class TradeImporter:
                 if same:
                     result.status = RowStatus.UNCHANGED
                 else:
-                    result.error("交易凭证编号", str(trades._duplicate(record)))
+                    result.error("交易凭证编号", str(trades._duplicate(record, self.user)))
             else:
                 result.status = RowStatus.NEW
             result.values = {
