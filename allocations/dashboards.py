@@ -137,8 +137,8 @@ def _city_accounts() -> dict[str, dict[str, Decimal]]:
     return figures
 
 
-def city_totals(user: User) -> dict:
-    figures = _city_accounts()
+def _totals_chart(name: str, title: str, figures: dict, link: str) -> dict:
+    """Allocated, used, held and available per pollutant, each pollutant linking to ``link``."""
     labels = (
         ("allocated", _("Allocated")),
         ("used", _("Used")),
@@ -147,30 +147,30 @@ def city_totals(user: User) -> dict:
     )
     pollutants = list(Pollutant)
     return _chart(
-        "city-totals",
-        _("City totals per pollutant"),
+        name,
+        title,
         [p.symbol for p in pollutants],
         [(label, [_number(figures[p.value][key]) for p in pollutants]) for key, label in labels],
-        [reverse("reports:annual") + "?" + urlencode({"entity": "city"}) for _p in pollutants],
+        [link for _p in pollutants],
+    )
+
+
+def city_totals(user: User) -> dict:
+    return _totals_chart(
+        "city-totals",
+        _("City totals per pollutant"),
+        _city_accounts(),
+        reverse("reports:annual") + "?" + urlencode({"entity": "city"}),
     )
 
 
 def entity_totals(user: User) -> dict:
     entity = user.entity
-    figures = _entity_accounts([entity.pk])
-    labels = (
-        ("allocated", _("Allocated")),
-        ("used", _("Used")),
-        ("held", _("Held")),
-        ("available", _("Available")),
-    )
-    pollutants = list(Pollutant)
-    return _chart(
+    return _totals_chart(
         "entity-totals",
         _("Our quota per pollutant"),
-        [p.symbol for p in pollutants],
-        [(label, [_number(figures[p.value][key]) for p in pollutants]) for key, label in labels],
-        [reverse("ledger:entity", args=[entity.code]) for _p in pollutants],
+        _entity_accounts([entity.pk]),
+        reverse("ledger:entity", args=[entity.code]),
     )
 
 
