@@ -143,14 +143,17 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Serialise writers instead of failing with "database is locked" under eager Celery.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-# Optional read replica: with DATABASE_REPLICA_URL set, read-only API lists and exports read
-# from it (api/base.py); every write, detail and read-your-writes (the sync) stays on
-# "default". Nothing is migrated on it: it mirrors the primary.
-REPLICA_DATABASE = ""
+# Optional read replica: with DATABASE_REPLICA_URL set, a database router
+# (api/routers.py) sends the reads of read-only API lists and exports to it (the scope the
+# API base view opens); every write, detail, read-your-writes (the sync) and everything
+# outside the API stays on "default". Nothing is migrated on it: it mirrors the primary.
+# Tests create their own stand-in (tests/api/test_replica.py).
+DATABASE_ROUTERS = []
 if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
-    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    REPLICA_DATABASE = "replica"
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"].setdefault("CONN_HEALTH_CHECKS", True)
+    DATABASE_ROUTERS = ["quota_ledger.api.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "ledger.User"

@@ -7,7 +7,6 @@ filter, sync page and export reads from it. Permissions are the permission modul
 (``rules``): ``ledger.use_api`` always, plus what a view names in ``permission_required``.
 """
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, viewsets
@@ -16,7 +15,7 @@ from rest_framework.renderers import JSONRenderer
 
 from ledger.permissions import is_reporting_client
 
-from . import exports
+from . import exports, routers
 
 SEALED = ("get_queryset", "get_object", "get_permissions", "queryset")
 
@@ -47,7 +46,8 @@ class HasViewPermission(permissions.BasePermission):
 class ScopedViewSet(viewsets.GenericViewSet):
     model = None
     permission_required: str | None = None
-    # Read-only lists may be served by a read replica; writes and details never are.
+    # Read-only lists and exports may be served by a read replica (routers.py); writes and
+    # details never are.
     replica_safe = True
     # Query parameters that make a list read its own writes: it stays on the primary.
     primary_params: tuple[str, ...] = ()
@@ -103,19 +103,25 @@ class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         self.request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)
 
-    def read_database(self, queryset):
-        """A list reads from the read replica when one is configured (``REPLICA_DATABASE``),
-        unless it must read its own writes (``primary_params``, e.g. the sync, which numbers
-        commits first). Prefetches and related rows follow the queryset's database."""
-        alias = settings.REPLICA_DATABASE
-        if not alias or not self.replica_safe:
-            return queryset
-        if any(name in self.request.query_params for name in self.primary_params):
-            return queryset
-        return queryset.using(alias)
+    def reads_from_replica(self) -> bool:
+        """Whether this list may read from the read replica (when ``DATABASE_REPLICA_URL``
+        configures one, ``routers.ReplicaRouter`` sends reads made in the scope there): not
+        when it must read its own writes (``primary_params``, e.g. the sync, which numbers
+        commits first). Details and writes never open the scope."""
+        if not self.replica_safe:
+            return False
+        return not any(name in self.request.query_params for name in self.primary_params)
 
     def list(self, request, *args, **kwargs):
-        queryset = self.read_database(self.filter_queryset(self.get_queryset()))
+        if not self.reads_from_replica():
+            return self.list_rows()
+        with routers.replica_reads():
+            return self.list_rows(stream=routers.replica_iter)
+
+    def list_rows(self, stream=iter):
+        """The page, or the export; ``stream`` wraps a streamed export's rows, which are read
+        after the view returns (the replica scope must cover them too)."""
+        queryset = self.filter_queryset(self.get_queryset())
         if self.export_format:
             header, body = exports.rows(
                 self.get_serializer_class(),
@@ -123,7 +129,7 @@ class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
                 self.get_serializer_context(),
             )
             if self.export_format == "csv":
-                return exports.csv_response(self.basename, header, body)
-            return exports.xlsx_response(self.basename, header, body)
+                return exports.csv_response(self.basename, header, stream(body))
+            return exports.xlsx_response(self.basename, header, stream(body))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
