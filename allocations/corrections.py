@@ -113,6 +113,11 @@ REVOKE_ROUND = corrections.register(
         check=check_round,
         preview=preview_round,
         url_name="allocations:round",
+        visible=lambda user: (
+            AllocationRound.objects.all()
+            if user.has_perm("allocations.see_rounds")
+            else AllocationRound.objects.none()
+        ),
     )
 )
 
@@ -199,6 +204,7 @@ CANCEL_USE = corrections.register(
         check=check_cancel,
         preview=preview_cancel,
         url_name="allocations:construction",
+        visible=lambda user: selectors.visible_construction_projects(user),
         lock=_lock_project,
     )
 )
@@ -282,6 +288,7 @@ REVERSE_TRADE_RECORD = corrections.register(
         check=check_trade_reversal,
         preview=preview_trade_reversal,
         url_name="allocations:trade",
+        visible=lambda user: selectors.visible_trade_records(user),
     )
 )
 
@@ -321,6 +328,7 @@ REVERSE_RESERVE_INTAKE = corrections.register(
         check=check_intake_reversal,
         preview=preview_intake_reversal,
         url_name="allocations:reserve_intake",
+        visible=lambda user: selectors.visible_reserve_intakes(user),
     )
 )
 

@@ -42,6 +42,9 @@ class CorrectionAction:
     owns_postings: bool = True
     # Lock and re-read the record for the approval (default: select_for_update by pk).
     lock: Callable[[models.Model], models.Model] | None = None
+    # The records of ``model`` the user may see (user → queryset): one it may not see is "no
+    # such record" (404), never "not yours" (403), so its existence does not leak.
+    visible: Callable[..., models.QuerySet] | None = None
 
 
 ACTIONS: dict[str, CorrectionAction] = {}
@@ -62,6 +65,15 @@ def register(action: CorrectionAction) -> CorrectionAction:
 
 def get(code: str) -> CorrectionAction | None:
     return ACTIONS.get(code)
+
+
+def visible_record(action: CorrectionAction, user, pk) -> models.Model | None:
+    """The record ``pk`` of the action's model if the user may see it, else ``None``."""
+    records = action.visible(user) if action.visible is not None else action.model._default_manager
+    try:
+        return records.filter(pk=pk).first()
+    except (ValueError, TypeError):
+        return None
 
 
 def add_preview(code: str, lines: Callable[[models.Model], list[str]]) -> None:

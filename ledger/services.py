@@ -815,6 +815,12 @@ def _preview_bare_reversal(txn: Transaction) -> list[str]:
     ]
 
 
+def _selectors():
+    from . import selectors
+
+    return selectors
+
+
 REVERSE_TRANSACTION = corrections.register(
     corrections.CorrectionAction(
         code="reverse_transaction",
@@ -829,6 +835,7 @@ REVERSE_TRANSACTION = corrections.register(
         owns_postings=False,
         # Transactions are append-only: nothing to lock but the accounts (reverse() does).
         lock=lambda txn: txn,
+        visible=lambda user: _selectors().visible_transactions(user),
     )
 )
 

@@ -137,7 +137,9 @@ def correction_new(request, action: str, record_id: int):
     spec = corrections.get(action)
     if spec is None:
         raise Http404
-    record = get_object_or_404(spec.model, pk=record_id)
+    record = corrections.visible_record(spec, request.user, record_id)
+    if record is None:
+        raise Http404
     if not spec.may_propose(request.user, record):
         raise PermissionDenied(_("You may not propose this correction."))
     form = ReasonForm(request.POST or None)

@@ -36,3 +36,6 @@ urlpatterns = [
 ]
 # No /media/ route, in any mode: evidence and exports are served only by views that check
 # permissions (ledger/files.py).
+
+# Under /api/, a URL no route matches is the API's JSON 404 (quota_ledger/api/errors.py).
+handler404 = "quota_ledger.api.errors.not_found"

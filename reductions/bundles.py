@@ -214,7 +214,7 @@ def record_filing(*, user: User, bundle: Bundle, filing_number: str, filing_date
     """A district clerk records the national filing of an open bundle; the set of projects is
     frozen with the amounts the district reviewed. A district approver confirms it next."""
     if not user.has_perm("reductions.record_filing", bundle.owner):
-        raise services.TransitionNotAllowed(
+        raise services.NotPermittedForUser(
             _("Only a district clerk of %(owner)s records its national filings.")
             % {"owner": bundle.owner}
         )
@@ -262,7 +262,7 @@ def _locked_pending(filing: BundleFiling, user: User) -> BundleFiling:
             _("You recorded this filing; another person (a district approver) must confirm it.")
         )
     if not user.has_perm("reductions.decide_filing", filing):
-        raise services.TransitionNotAllowed(
+        raise services.NotPermittedForUser(
             _("Only a district approver of %(owner)s confirms its national filings.")
             % {"owner": filing.owner}
         )

@@ -189,6 +189,12 @@ def _lock(project: Project) -> Project:
     )
 
 
+def _visible_projects(user):
+    from .selectors import visible_projects
+
+    return visible_projects(user)
+
+
 REVOKE_CERTIFICATION = corrections.register(
     corrections.CorrectionAction(
         code="revoke_certification",
@@ -201,5 +207,6 @@ REVOKE_CERTIFICATION = corrections.register(
         preview=preview,
         url_name="reductions:detail",
         lock=_lock,
+        visible=lambda user: _visible_projects(user),
     )
 )

@@ -64,6 +64,14 @@ class TransitionNotAllowed(ProjectError):
     kind = "conflict"
 
 
+class NotPermittedForUser(TransitionNotAllowed):
+    """The user's role (or entity) does not allow this step, whatever the record's state: a
+    403 in the API, with the same code; a state conflict stays :class:`TransitionNotAllowed`
+    (409)."""
+
+    kind = "forbidden"
+
+
 class NotYourStep(TransitionNotAllowed):
     """Maker–checker: the user took an earlier step on this record."""
 
@@ -308,7 +316,7 @@ def create_projects(
     prepared = []
     for owner, data, amounts in items:
         if not user.has_perm("reductions.create_project", owner):
-            raise TransitionNotAllowed(
+            raise NotPermittedForUser(
                 _("You may not enter projects for %(owner)s.") % {"owner": owner}
             )
         result, clean, data = _validate(owner=owner, data=data, amounts=amounts)
@@ -350,11 +358,12 @@ def save_project(
     implies are recomputed every time, and the step is recorded in the project's history."""
     if project is None:
         if not user.has_perm("reductions.create_project", owner):
-            raise TransitionNotAllowed(
+            raise NotPermittedForUser(
                 _("You may not enter projects for %(owner)s.") % {"owner": owner}
             )
     elif not user.has_perm("reductions.edit_project", project):
-        raise TransitionNotAllowed(_("This project cannot be edited now."))
+        refusal = NotPermittedForUser if project.is_editable else TransitionNotAllowed
+        raise refusal(_("This project cannot be edited now."))
     result, clean, data = _validate(owner=owner, data=data, amounts=amounts)
     data = {**data, "number": _free_number(data.get("number"), project)}
     with transaction.atomic():
@@ -517,7 +526,7 @@ def _reviewer_role(user: User, project: Project, step: workflow.ReviewStep) -> s
             _("You entered or last edited this project; another person must review it.")
         )
     if not (user.is_active and holds_waiting_role.test(user, project)):
-        raise TransitionNotAllowed(_("This review step is not yours to take."))
+        raise NotPermittedForUser(_("This review step is not yours to take."))
     if user.pk in workflow.earlier_actor_ids(project, step):
         raise NotYourStep(
             _(
@@ -714,7 +723,9 @@ def act(
         document = ("", None)
         if action == workflow.SUBMIT:
             if not user.has_perm("reductions.edit_project", project):
-                raise TransitionNotAllowed(_("Only the maker can submit this project now."))
+                # The maker's, when the project may be submitted; else a state conflict.
+                refusal = NotPermittedForUser if project.is_editable else TransitionNotAllowed
+                raise refusal(_("Only the maker can submit this project now."))
             _check_evidence(project)
             if project.tier == Tier.PACKAGE and project.owner.kind == EntityKind.ENTERPRISE:
                 filing = _self_file(project, user, filing_number, filing_date)
@@ -727,7 +738,8 @@ def act(
             role = workflow.MAKER_ROLE[project.owner.kind]
         elif action == workflow.WITHDRAW:
             if not user.has_perm("reductions.withdraw_project", project):
-                raise TransitionNotAllowed(
+                submitted = project.status == Status.SUBMITTED
+                raise (NotPermittedForUser if submitted else TransitionNotAllowed)(
                     _("Only the maker can withdraw a project, and only before review.")
                 )
             project.status = Status.WITHDRAWN
@@ -783,7 +795,7 @@ def resolve_retier_record(*, record: RetierRecord, user: User, resolution: str) 
     """A municipal approver records the outcome of reviewing what an upgrade kept as it was."""
     resolution = (resolution or "").strip()
     if not user.has_perm("reductions.resolve_retier_record", record):
-        raise TransitionNotAllowed(_("Only a municipal approver records this review."))
+        raise NotPermittedForUser(_("Only a municipal approver records this review."))
     if not resolution:
         raise ProjectError({"resolution": _("Say what the review found.")})
     with transaction.atomic():

@@ -157,7 +157,7 @@ class DraftRoundSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
 
 
 class AdjustLineSerializer(serializers.Serializer):
@@ -318,4 +318,4 @@ class TradeInputSerializer(serializers.Serializer):
     pollutant = serializers.ChoiceField(choices=Pollutant.choices)
     amount = serializers.DecimalField(**AMOUNT, min_value=0)
     evidence = serializers.FileField(help_text=_("PDF, PNG, JPEG or XLSX."))
-    memo = serializers.CharField(required=False, allow_blank=True, default="")
+    memo = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)

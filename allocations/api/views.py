@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from ledger.models import Entity
-from quota_ledger.api.base import ScopedReadOnlyViewSet, ScopedViewSet
+from quota_ledger.api.base import ExportableList, ScopedReadOnlyViewSet, ScopedViewSet
 from quota_ledger.api.filters import changed_at
 from quota_ledger.api.idempotency import idempotent
 from quota_ledger.api.parsers import UnicodeJSONParser
@@ -92,7 +92,7 @@ class TargetViewSet(ScopedReadOnlyViewSet):
         return targets.none()
 
 
-class ProgressViewSet(ScopedViewSet):
+class ProgressViewSet(ExportableList, ScopedViewSet):
     """Progress towards the targets (目标完成情况) per entity × pollutant, as of a date, computed
     by database aggregates (DESIGN §5). Not paginated: one row per entity and pollutant."""
 
@@ -130,11 +130,15 @@ class ProgressViewSet(ScopedViewSet):
                 or PlanPeriod.objects.order_by("start_year").first()
             )
         if period is None:
+            if self.export_format:
+                return self.export_data(ProgressSerializer, [])
             return Response([])
         entities = self.get_queryset()
         if query.validated_data.get("entity"):
             entities = entities.filter(pk=query.validated_data["entity"].pk)
         rows = selectors.progress(period=period, as_of=as_of, entities=list(entities))
+        if self.export_format:
+            return self.export_data(ProgressSerializer, rows)
         return Response(ProgressSerializer(rows, many=True).data)
 
 

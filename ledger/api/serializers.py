@@ -200,7 +200,7 @@ class ProposeCorrectionSerializer(serializers.Serializer):
         ),
     )
     record_id = serializers.IntegerField(min_value=1, max_value=2**62)
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=1000)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -210,4 +210,4 @@ class ProposeCorrectionSerializer(serializers.Serializer):
 
 
 class DecideCorrectionSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)

@@ -145,7 +145,7 @@ class CorrectionViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         given = ProposeCorrectionSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         spec = corrections.get(given.validated_data["action"])
-        record = spec.model._default_manager.filter(pk=given.validated_data["record_id"]).first()
+        record = corrections.visible_record(spec, request.user, given.validated_data["record_id"])
         if record is None:
             raise NotFound(_("No such record."))
         correction = services.propose_correction(

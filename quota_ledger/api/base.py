@@ -80,10 +80,11 @@ class ScopedViewSet(viewsets.GenericViewSet):
         ]
 
 
-class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """List and detail; a list also exports as CSV or XLSX with the same filters and scope."""
+class ExportableList:
+    """A list that also exports as CSV or XLSX (``?format=`` or ``Accept``); errors stay JSON.
+    A list computed in Python (progress, bundles) passes its rows to ``export``; a queryset
+    list streams through ``exports.rows``."""
 
-    permission_classes = ()
     renderer_classes = (JSONRenderer, exports.CSVRenderer, exports.XLSXRenderer)
 
     def initial(self, request, *args, **kwargs):
@@ -102,6 +103,25 @@ class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)
+
+    def export(self, header, body):
+        """The CSV or XLSX response of ``header`` and the rows ``body``, every cell through
+        the formula-safe writer."""
+        if self.export_format == "csv":
+            return exports.csv_response(self.basename, header, body)
+        return exports.xlsx_response(self.basename, header, body)
+
+    def export_data(self, serializer_class, instances):
+        """Export rows that are not a queryset, serialized by ``serializer_class``."""
+        return self.export(*exports.rows_of(serializer_class, instances))
+
+
+class ScopedReadOnlyViewSet(
+    ExportableList, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+):
+    """List and detail; a list also exports as CSV or XLSX with the same filters and scope."""
+
+    permission_classes = ()
 
     def reads_from_replica(self) -> bool:
         """Whether this list may read from the read replica (when ``DATABASE_REPLICA_URL``
@@ -128,8 +148,6 @@ class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
                 queryset.order_by(*self.ordering),
                 self.get_serializer_context(),
             )
-            if self.export_format == "csv":
-                return exports.csv_response(self.basename, header, stream(body))
-            return exports.xlsx_response(self.basename, header, stream(body))
+            return self.export(header, stream(body))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

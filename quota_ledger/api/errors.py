@@ -11,9 +11,12 @@ status: invalid 400, forbidden 403, conflict 409, refused 422.
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -86,6 +89,27 @@ def domain_error_response(error: DomainError) -> Response:
     )
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+
+def too_large() -> RequestTooLarge:
+    return RequestTooLarge(
+        _("The request body is larger than the server accepts (%(size)s bytes).")
+        % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    )
+
+
+def not_found(request, exception=None):
+    """Django's 404 handler: under ``/api/`` a URL no route matches answers in the API's
+    error shape; elsewhere the site's 404 page."""
+    if request.path.startswith("/api/"):
+        detail = str(exceptions.NotFound.default_detail)
+        return JsonResponse(body(404, "not_found", detail), status=404)
+    return defaults.page_not_found(request, exception)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
@@ -94,6 +118,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = too_large()
     if not isinstance(exc, exceptions.APIException):
         # A fault of ours: Django reports it as a 500 with its traceback.
         return None

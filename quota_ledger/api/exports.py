@@ -73,6 +73,13 @@ def rows(serializer_class, queryset, context) -> tuple[list[str], Iterator[list]
     return fields, generate()
 
 
+def rows_of(serializer_class, instances) -> tuple[list[str], Iterator[list]]:
+    """The header and rows of a list computed in Python (not a queryset)."""
+    fields = list(serializer_class().fields)
+    data = serializer_class(instances, many=True).data
+    return fields, ([_cell(item.get(name)) for name in fields] for item in data)
+
+
 class _Echo:
     def write(self, value):
         return value

@@ -4,6 +4,8 @@ Multi-value filters take a comma-separated list (``?pollutant=COD,NOX``). ``orde
 checked against the view's ``ordering_fields``; ``updated_since`` orders by the change time.
 """
 
+from datetime import UTC
+
 import django_filters
 from django import forms
 from django.db.models import F
@@ -14,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 
 BAD_ORDERING = _("Order by one of: %(fields)s.")
 MULTI_HELP = _("One or more values, separated by commas.")
+OUT_OF_RANGE = _("This date-time is out of range once converted to UTC.")
 
 
 class ValidatingFilterBackend(DjangoFilterBackend):
@@ -67,6 +70,11 @@ class UpdatedSinceFilterSet(django_filters.FilterSet):
     )
 
     def filter_updated_since(self, queryset, name, value):
+        try:
+            value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            # 0001-01-01T00:00+14:00 is before the first instant a database stores.
+            raise ValidationError({"updated_since": [OUT_OF_RANGE]}) from None
         return queryset.filter(changed_at__gte=value)
 
 

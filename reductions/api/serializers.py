@@ -20,6 +20,10 @@ from ..models import (
 )
 
 AMOUNT = {"max_digits": 15, "decimal_places": 3}
+# Free text has a bound: a description of the measure, and comments and reasons (the
+# browser's reason and comment fields take 1,000 characters).
+MAX_MEASURE = 2000
+MAX_TEXT = 1000
 
 
 class AmountSerializer(serializers.ModelSerializer):
@@ -119,7 +123,7 @@ class ProjectInputSerializer(serializers.Serializer):
     credit_code = serializers.CharField(max_length=18)
     industry = CodeField(queryset=Industry.objects.all())
     project_type = CodeField(queryset=ProjectType.objects.all())
-    measure = serializers.CharField()
+    measure = serializers.CharField(max_length=MAX_MEASURE)
     plan_period = CodeField(queryset=PlanPeriod.objects.all())
     accounting_year = serializers.IntegerField(min_value=2000, max_value=2100)
     completion_date = serializers.DateField()
@@ -152,7 +156,9 @@ class ProjectInputSerializer(serializers.Serializer):
 class ProjectActionSerializer(serializers.Serializer):
     """What a workflow action may carry. ``amounts`` are the amounts as reviewed."""
 
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MAX_TEXT
+    )
     amounts = serializers.DictField(
         child=serializers.DecimalField(**AMOUNT, min_value=0), required=False, allow_null=True
     )
@@ -210,7 +216,9 @@ class FilingSerializer(serializers.ModelSerializer):
 
 
 class FilingActionSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MAX_TEXT
+    )
 
 
 class RecordFilingSerializer(serializers.Serializer):
@@ -236,4 +244,4 @@ class BundleSerializer(serializers.Serializer):
         return [p.pk for p in bundle.projects]
 
 
-ACTIONS = [Action.SUBMIT, Action.WITHDRAW, Action.APPROVE, Action.RETURN]
+ACTIONS = [str(a) for a in (Action.SUBMIT, Action.WITHDRAW, Action.APPROVE, Action.RETURN)]

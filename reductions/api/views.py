@@ -15,7 +15,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from quota_ledger.api.base import ScopedReadOnlyViewSet, ScopedViewSet
+from quota_ledger.api.base import ExportableList, ScopedReadOnlyViewSet, ScopedViewSet
 from quota_ledger.api.idempotency import idempotent
 from quota_ledger.api.parsers import UnicodeJSONParser
 from quota_ledger.api.schema import ERROR_RESPONSES, IDEMPOTENCY_HEADER
@@ -123,7 +123,9 @@ class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedRea
     def actions(self, request, pk=None, action_name=None):
         """A workflow step, with the browser's rules: submit, withdraw, approve, return."""
         if action_name not in ACTIONS:
-            raise NotFound(_("Unknown action: use one of %(actions)s.") % {"actions": ACTIONS})
+            raise NotFound(
+                _("Unknown action: use one of %(actions)s.") % {"actions": ", ".join(ACTIONS)}
+            )
         project = self.get_object()
         given = ProjectActionSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -193,7 +195,8 @@ class FilingViewSet(ScopedReadOnlyViewSet):
         municipal approver (the whole bundle)."""
         if action_name not in FILING_ACTIONS:
             raise NotFound(
-                _("Unknown action: use one of %(actions)s.") % {"actions": FILING_ACTIONS}
+                _("Unknown action: use one of %(actions)s.")
+                % {"actions": ", ".join(FILING_ACTIONS)}
             )
         filing = self.get_object()
         given = FilingActionSerializer(data=request.data)
@@ -210,7 +213,7 @@ class FilingViewSet(ScopedReadOnlyViewSet):
         return Response(FilingSerializer(filing, context=self.get_serializer_context()).data)
 
 
-class BundleViewSet(ScopedViewSet):
+class BundleViewSet(ExportableList, ScopedViewSet):
     """Open small-package bundles (小额打包) of the user's visible projects: district-reviewed
     PACKAGE projects grouped by the bundle key, waiting for their national filing."""
 
@@ -223,6 +226,8 @@ class BundleViewSet(ScopedViewSet):
         return selectors.visible_projects(user)
 
     def list(self, request):
+        if self.export_format:
+            return self.export_data(BundleSerializer, bundles.bundles(request.user))
         return Response(BundleSerializer(bundles.bundles(request.user), many=True).data)
 
     @extend_schema(
