@@ -12,8 +12,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, Count, Q, Sum, When
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, Sum
 from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -35,9 +34,7 @@ from reductions.selectors import visible_projects
 
 from . import selectors
 from .models import (
-    AllocationLine,
     ConstructionStatus,
-    LineKind,
     RecordStatus,
     RoundStatus,
     UseLine,
@@ -71,32 +68,17 @@ def _flows(entity_ids: list[int]) -> dict[tuple[int, str], tuple]:
     posted them: lines of approved rounds (a revoked round's postings were reversed) and the
     consumed holds of uses not cancelled. Two small aggregates over those records, not a sum
     over every leg of the ledger (a million legs took a second per home page)."""
-    amount = Coalesce("adjusted", "proposed")
-    lines = AllocationLine.objects.filter(
-        round__status=RoundStatus.APPROVED, transaction__isnull=False
-    )
-    uses = UseLine.objects.filter(hold__status=HoldStatus.CONSUMED).exclude(
-        project__status=ConstructionStatus.CANCELLED
-    )
-    lines = lines.filter(entity_id__in=entity_ids)
-    uses = uses.filter(account__entity_id__in=entity_ids)
     flows: dict[tuple[int, str], list] = defaultdict(lambda: [ZERO, ZERO])
-    for entity, pollutant, total in (
-        lines.values_list("entity", "pollutant")
-        .annotate(
-            total=Sum(
-                Case(When(kind=LineKind.RECOVERY, then=-amount), default=amount),
-                output_field=AllocationLine._meta.get_field("proposed"),
-            )
-        )
-        .order_by()
-    ):
-        flows[(entity, pollutant)][0] = total or ZERO
-    for entity, pollutant, total in (
-        uses.values_list("account__entity", "pollutant")
+    for key, total in selectors.allocated_net(owners=entity_ids).items():
+        flows[key][0] = total or ZERO
+    uses = (
+        UseLine.objects.filter(hold__status=HoldStatus.CONSUMED, account__entity_id__in=entity_ids)
+        .exclude(project__status=ConstructionStatus.CANCELLED)
+        .values_list("account__entity", "pollutant")
         .annotate(total=Sum("hold__amount"))
         .order_by()
-    ):
+    )
+    for entity, pollutant, total in uses:
         flows[(entity, pollutant)][1] = total or ZERO
     return {key: tuple(value) for key, value in flows.items()}
 

@@ -162,16 +162,16 @@ def _certified_sums(
     return {(r["project__owner"], r["pollutant"]): r for r in rows}
 
 
-def _allocated(
-    period: PlanPeriod, owners: list[int] | None = None
+def allocated_net(
+    *, period: PlanPeriod | None = None, owners: list[int] | None = None
 ) -> dict[tuple[int, str], Decimal]:
-    """What approved rounds of the period gave each entity (of ``owners``, when given), net of
-    what they recovered, per pollutant: one query. A revoked round counts for nothing (its
-    postings were reversed)."""
+    """What approved rounds (of the period, when given) gave each entity (of ``owners``, when
+    given), net of what they recovered, per pollutant: one query. A revoked round counts for
+    nothing (its postings were reversed)."""
     amount = Coalesce("adjusted", "proposed")
-    lines = AllocationLine.objects.filter(
-        round__plan_period=period, round__status=RoundStatus.APPROVED
-    )
+    lines = AllocationLine.objects.filter(round__status=RoundStatus.APPROVED)
+    if period is not None:
+        lines = lines.filter(round__plan_period=period)
     if owners is not None:
         lines = lines.filter(entity_id__in=owners)
     rows = lines.values("entity", "pollutant").annotate(
@@ -223,7 +223,7 @@ def progress(
     if owners is not None:
         targets = targets.filter(entity_id__in=owners)
     targets = {(t.entity_id, t.pollutant): t.amount for t in targets}
-    allocated = _allocated(period, owners)
+    allocated = allocated_net(period=period, owners=owners)
     rows: list[Progress] = []
     for entity in entities:
         mine = []

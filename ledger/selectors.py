@@ -189,7 +189,7 @@ def statement_page(
     legs = Entry.objects.filter(account=account)
     if on_date is not None:
         first = (
-            Entry.objects.filter(account=account, effective_date__gte=on_date)
+            legs.filter(effective_date__gte=on_date)
             .order_by("effective_date", "id")
             .values_list("id", flat=True)
             .first()
