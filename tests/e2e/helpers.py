@@ -3,6 +3,7 @@
 import re
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
+CONFIRM_LABEL = "确认"  # the confirmation dialog's button (templates/base.html)
 
 
 def visit(page, path: str):
@@ -37,3 +38,19 @@ def nav_links(page) -> list[tuple[str, str]]:
         (links.nth(i).inner_text().strip(), links.nth(i).get_attribute("href"))
         for i in range(links.count())
     ]
+
+
+def click_and_confirm(page, button, *, expect_text: str | None = None) -> str:
+    """Click a submit button that asks for confirmation (data-confirm) and confirm it.
+
+    Returns the dialog's text, which says what will happen; with expect_text, checks it.
+    """
+    button.click()
+    dialog = page.locator("#confirm-dialog")
+    dialog.wait_for(state="visible")
+    text = dialog.locator(".confirm-text").inner_text()
+    if expect_text is not None:
+        assert expect_text in text, text
+    dialog.get_by_role("button", name=CONFIRM_LABEL).click()
+    page.wait_for_load_state("load")
+    return text
