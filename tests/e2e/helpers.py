@@ -2,6 +2,9 @@
 
 import re
 
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
 HAN = re.compile(r"[\u4e00-\u9fff]")
 CONFIRM_LABEL = "确认"  # the confirmation dialog's button (templates/base.html)
 
@@ -54,3 +57,81 @@ def click_and_confirm(page, button, *, expect_text: str | None = None) -> str:
     dialog.get_by_role("button", name=CONFIRM_LABEL).click()
     page.wait_for_load_state("load")
     return text
+
+
+# --- Journeys: what a user does on a page, written once ---------------------------------
+
+ACTION_WAIT_MS = 15_000
+
+
+def submit(page, button, *, expect_text: str | None = None) -> str | None:
+    """Click a button that posts, confirming in the dialog only if the page asks.
+
+    Works whether or not the button carries data-confirm: after the click either the
+    confirmation dialog opens (it is confirmed, and its text returned and checked against
+    expect_text) or the page navigates (None is returned). A form re-rendered with errors
+    is a navigation too.
+    """
+    navigated: list = []
+
+    def on_navigation(frame) -> None:
+        if frame == page.main_frame:
+            navigated.append(frame.url)
+
+    dialog = page.locator("#confirm-dialog")
+    page.on("framenavigated", on_navigation)
+    try:
+        button.click()
+        for _tick in range(ACTION_WAIT_MS // 50):
+            if navigated:
+                page.wait_for_load_state("load")
+                return None
+            try:
+                if dialog.is_visible():
+                    break
+            except PlaywrightError:
+                pass  # the page is being replaced: a navigation
+            page.wait_for_timeout(50)
+        else:
+            raise AssertionError(f"{page.url}: the click neither posted nor asked to confirm")
+    finally:
+        page.remove_listener("framenavigated", on_navigation)
+    text = dialog.locator(".confirm-text").inner_text()
+    if expect_text is not None:
+        assert expect_text in text, text
+    with page.expect_navigation():
+        dialog.get_by_role("button", name=CONFIRM_LABEL).click()
+    page.wait_for_load_state("load")
+    return text
+
+
+def follow(page, name: str, *, exact: bool = True) -> None:
+    """Click a link in the top navigation, as a user moves between pages."""
+    page.locator("header nav").get_by_role("link", name=name, exact=exact).click()
+    page.wait_for_load_state("load")
+    assert_healthy(page)
+
+
+def open_link(page, name: str, *, exact: bool = False, scope=None) -> None:
+    """Click the first link of that name in the page's content (not the top bar)."""
+    (scope or page.locator("main")).get_by_role("link", name=name, exact=exact).first.click()
+    page.wait_for_load_state("load")
+    assert_healthy(page)
+
+
+def expect_message(page, text: str) -> None:
+    """A flash message at the top of the page says ``text``."""
+    expect(page.locator("main .messages")).to_contain_text(text)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick the first option whose visible text contains ``option`` in the select ``label``.
+
+    A select may be enhanced (a searchable list): the underlying <select> is found by its
+    label either way; its options are matched by text, as the user reads them.
+    """
+    select = page.locator("select").and_(page.get_by_label(label, exact=True)).first
+    texts = select.locator("option").all_inner_texts()
+    matches = [t for t in texts if option in t]
+    assert matches, f"{label}: no option with {option!r} among {texts[:20]}"
+    select.select_option(label=matches[0])
