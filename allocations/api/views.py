@@ -5,6 +5,7 @@ each. Writes call the browser's services (``allocations.services``, ``trades``).
 from django.db.models import Max, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -46,6 +47,8 @@ from .serializers import (
     TradeRecordSerializer,
 )
 
+ACTION = gettext_lazy("The workflow action to take, one of the listed values.")
+
 
 def _action_schema(request, response, names):
     return extend_schema(
@@ -53,7 +56,9 @@ def _action_schema(request, response, names):
         responses={200: response, **ERROR_RESPONSES},
         parameters=[
             IDEMPOTENCY_HEADER,
-            OpenApiParameter("action_name", str, OpenApiParameter.PATH, enum=list(names)),
+            OpenApiParameter(
+                "action_name", str, OpenApiParameter.PATH, enum=list(names), description=ACTION
+            ),
         ],
     )
 
@@ -64,7 +69,7 @@ def _unknown(name, names):
 
 
 class PlanPeriodViewSet(ScopedReadOnlyViewSet):
-    """Five-year plan periods (五年规划期), reference data."""
+    schema_description = gettext_lazy("Five-year plan periods (reference data).")
 
     model = PlanPeriod
     serializer_class = PlanPeriodSerializer
@@ -75,8 +80,10 @@ class PlanPeriodViewSet(ScopedReadOnlyViewSet):
 
 
 class TargetViewSet(ScopedReadOnlyViewSet):
-    """Five-year reduction targets (减排目标): all for municipal roles, auditors and reporting
-    clients; the own entity's for others."""
+    schema_description = gettext_lazy(
+        "Five-year reduction targets: all for municipal roles, auditors and reporting clients; "
+        "the own entity's for others."
+    )
 
     model = Target
     serializer_class = TargetSerializer
@@ -93,8 +100,10 @@ class TargetViewSet(ScopedReadOnlyViewSet):
 
 
 class ProgressViewSet(ExportableList, ScopedViewSet):
-    """Progress towards the targets (目标完成情况) per entity × pollutant, as of a date, computed
-    by database aggregates (DESIGN §5). Not paginated: one row per entity and pollutant."""
+    schema_description = gettext_lazy(
+        "Progress towards the targets per entity and pollutant, as of a date. Not paginated: "
+        "one row per entity and pollutant."
+    )
 
     model = Entity
     serializer_class = ProgressSerializer
@@ -111,9 +120,13 @@ class ProgressViewSet(ExportableList, ScopedViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("plan_period", str, description=_("Plan period code (14FYP).")),
-            OpenApiParameter("as_of", str, description=_("YYYY-MM-DD; today when left out.")),
-            OpenApiParameter("entity", str, description=_("One entity code.")),
+            OpenApiParameter(
+                "plan_period", str, description=gettext_lazy("Plan period code (14FYP).")
+            ),
+            OpenApiParameter(
+                "as_of", str, description=gettext_lazy("YYYY-MM-DD; today when left out.")
+            ),
+            OpenApiParameter("entity", str, description=gettext_lazy("One entity code.")),
         ],
         responses={200: ProgressSerializer(many=True), **ERROR_RESPONSES},
     )
@@ -143,9 +156,20 @@ class ProgressViewSet(ExportableList, ScopedViewSet):
 
 
 class RoundViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
-    """Allocation rounds (分配批次) with their lines — allocations and recoveries (追回) —
-    and their steps. Municipal clerks draft, lower lines and submit; a different municipal
-    approver approves (posting every line) or returns."""
+    schema_description = gettext_lazy(
+        "Allocation rounds with their lines (allocations and recoveries) and their steps. "
+        "Municipal clerks draft, lower lines and submit; a different municipal approver "
+        "approves (posting every line) or returns."
+    )
+    schema_descriptions = {
+        "create": gettext_lazy(
+            "Draft a round: the formula of DESIGN §5 proposes one line per entity and pollutant."
+        ),
+        "adjust": gettext_lazy("Lower one line of a draft round, with a reason."),
+        "actions": gettext_lazy(
+            "submit (the clerk); approve, which posts every line, or return (the approver)."
+        ),
+    }
 
     model = AllocationRound
     serializer_class = RoundSerializer
@@ -190,7 +214,6 @@ class RoundViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     )
     @idempotent
     def create(self, request, *args, **kwargs):
-        """Draft a round: the §5 formula proposes one line per entity × pollutant."""
         given = DraftRoundSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         round_ = services.draft_round(user=request.user, **given.validated_data)
@@ -204,7 +227,6 @@ class RoundViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"], serializer_class=AdjustLineSerializer)
     @idempotent
     def adjust(self, request, pk=None):
-        """Lower one line of a draft round, with a reason."""
         round_ = self.get_object()
         given = AdjustLineSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -230,7 +252,6 @@ class RoundViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     )
     @idempotent
     def actions(self, request, pk=None, action_name=None):
-        """submit (the clerk); approve — posts every line — or return (the approver)."""
         _unknown(action_name, self.ROUND_ACTIONS)
         round_ = self.get_object()
         given = CommentSerializer(data=request.data)
@@ -246,8 +267,16 @@ class RoundViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
 
 
 class ConstructionProjectViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
-    """Construction projects (建设项目) and their draws on quota: requested (held), approved
-    per holding entity (consumed as USE), rejected, withdrawn or expired (released)."""
+    schema_description = gettext_lazy(
+        "Construction projects and their draws on quota: requested (held), approved per "
+        "holding entity (consumed as USE), rejected, withdrawn or expired (released)."
+    )
+    schema_descriptions = {
+        "actions": gettext_lazy(
+            "request (with draws: which ledger covers how much), approve (the holding entity's "
+            "approver), reject (with a comment), withdraw (the requester)."
+        )
+    }
 
     model = ConstructionProject
     serializer_class = ConstructionProjectSerializer
@@ -314,8 +343,6 @@ class ConstructionProjectViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet)
     )
     @idempotent
     def actions(self, request, pk=None, action_name=None):
-        """request (with ``draws``: which ledger covers how much), approve (the holding
-        entity's approver), reject (with a comment), withdraw (the requester)."""
         _unknown(action_name, self.ACTIONS)
         project = self.get_object()
         user = request.user
@@ -340,8 +367,16 @@ class ConstructionProjectViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet)
 
 
 class TradeRecordViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
-    """Trade records (交易记录, 四(三)): quota acquired or sold through emission-rights trading,
-    recorded by the entity, confirmed (posted) by a municipal approver."""
+    schema_description = gettext_lazy(
+        "Trade records (notice, part 4 (3)): quota acquired or sold through emission-rights "
+        "trading, recorded by the entity, confirmed (posted) by a municipal approver."
+    )
+    schema_descriptions = {
+        "actions": gettext_lazy(
+            "confirm (posts TRADE_IN / TRADE_OUT) or reject (with a comment): a municipal "
+            "approver other than the recorder."
+        )
+    }
 
     model = trades.TradeRecord
     serializer_class = TradeRecordSerializer
@@ -387,8 +422,6 @@ class TradeRecordViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     )
     @idempotent
     def actions(self, request, pk=None, action_name=None):
-        """confirm (posts TRADE_IN / TRADE_OUT) or reject (with a comment): a municipal
-        approver other than the recorder."""
         _unknown(action_name, self.ACTIONS)
         record = self.get_object()
         given = CommentSerializer(data=request.data)

@@ -6,6 +6,8 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from quota_ledger.api.filters import (
+    DATE_FROM_HELP,
+    DATE_TO_HELP,
     CharInFilter,
     ChoiceInFilter,
     IntegerFilter,
@@ -30,7 +32,7 @@ from ..selectors import AMOUNT
 class EntityFilter(django_filters.FilterSet):
     code = CharInFilter(field_name="code")
     kind = ChoiceInFilter(choices=EntityKind.choices)
-    is_active = django_filters.BooleanFilter()
+    is_active = django_filters.BooleanFilter(help_text=_("Active entities (true) or not."))
 
     class Meta:
         model = Entity
@@ -81,9 +83,18 @@ class TransactionFilter(django_filters.FilterSet):
     )
     pollutant = ChoiceInFilter(method="with_leg_of_pollutant", choices=Pollutant.choices)
     kind = ChoiceInFilter(choices=TransactionKind.choices)
-    account = IntegerFilter(method="with_leg_of_account", min_value=1, max_value=2**62)
-    date_from = django_filters.DateFilter(field_name="effective_date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="effective_date", lookup_expr="lte")
+    account = IntegerFilter(
+        method="with_leg_of_account",
+        min_value=1,
+        max_value=2**62,
+        help_text=_("Transactions with a leg on this account id."),
+    )
+    date_from = django_filters.DateFilter(
+        field_name="effective_date", lookup_expr="gte", help_text=DATE_FROM_HELP
+    )
+    date_to = django_filters.DateFilter(
+        field_name="effective_date", lookup_expr="lte", help_text=DATE_TO_HELP
+    )
     reference = django_filters.CharFilter(
         field_name="reference_text",
         lookup_expr="icontains",
@@ -95,7 +106,9 @@ class TransactionFilter(django_filters.FilterSet):
         max_length=100,
         help_text=_("What caused the posting, as app_label.model (e.g. reductions.project)."),
     )
-    reference_id = django_filters.CharFilter(max_length=64)
+    reference_id = django_filters.CharFilter(
+        max_length=64, help_text=_("The id of the record that caused the posting.")
+    )
     after_seq = IntegerFilter(
         method="committed_after",
         min_value=0,

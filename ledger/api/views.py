@@ -4,6 +4,7 @@ sync), holds. Every queryset comes from a ``visible_*`` selector through ``Scope
 from django.db.models import F, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -29,8 +30,10 @@ from .serializers import (
 
 
 class EntityViewSet(ScopedReadOnlyViewSet):
-    """Entities (台账主体): every one for municipal roles, auditors and reporting clients;
-    the user's own otherwise."""
+    schema_description = gettext_lazy(
+        "Entities: every one for municipal roles, auditors and reporting clients; the user's "
+        "own otherwise."
+    )
 
     model = Entity
     serializer_class = EntitySerializer
@@ -46,8 +49,10 @@ class EntityViewSet(ScopedReadOnlyViewSet):
 
 
 class AccountViewSet(ScopedReadOnlyViewSet):
-    """Quota accounts (账户) with balance, held and available quota; ``as_of`` gives the
-    position at the end of a day."""
+    schema_description = gettext_lazy(
+        "Quota accounts with balance, held and available quota; as_of gives the position at "
+        "the end of a day."
+    )
 
     model = Account
     serializer_class = AccountSerializer
@@ -60,9 +65,11 @@ class AccountViewSet(ScopedReadOnlyViewSet):
 
 
 class TransactionViewSet(ScopedReadOnlyViewSet):
-    """Transactions (交易) with their legs. ``after_seq=N`` lists what committed after
-    sequence number N, in commit order: a reader that resumes from the last ``seq`` it got
-    never misses or repeats a transaction, even while postings run."""
+    schema_description = gettext_lazy(
+        "Transactions with their legs. after_seq=N lists what committed after sequence number "
+        "N, in commit order: a reader that resumes from the last seq it got never misses or "
+        "repeats a transaction, even while postings run."
+    )
 
     model = Transaction
     serializer_class = TransactionSerializer
@@ -90,8 +97,10 @@ class TransactionViewSet(ScopedReadOnlyViewSet):
 
 
 class HoldViewSet(ScopedReadOnlyViewSet):
-    """Holds (预占): quota reserved for a construction request until consumed, released or
-    expired. ``updated_since`` lists those created or resolved since a moment."""
+    schema_description = gettext_lazy(
+        "Holds: quota reserved for a construction request until consumed, released or "
+        "expired. updated_since lists those created or resolved since a moment."
+    )
 
     model = Hold
     serializer_class = HoldSerializer
@@ -109,12 +118,20 @@ class HoldViewSet(ScopedReadOnlyViewSet):
 
 
 class CorrectionViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
-    """Four-eyes corrections (更正申请) through the record that caused the postings: revoke a
-    certification or a round, cancel a use, reverse a trade record or a reserve intake, or a
-    bare transaction. One person proposes with a reason; another approves — which carries it
-    out in the same database transaction — or rejects with a comment. A user sees every
-    correction when it sees every entity; otherwise its own proposals and those it may
-    decide."""
+    schema_description = gettext_lazy(
+        "Four-eyes corrections through the record that caused the postings: revoke a "
+        "certification or a round, cancel a use, reverse a trade record or a reserve intake, "
+        "or a bare transaction. One person proposes with a reason; another approves (which "
+        "carries it out in the same database transaction) or rejects with a comment. A user "
+        "sees every correction when it sees every entity; otherwise its own proposals and "
+        "those it may decide."
+    )
+    schema_descriptions = {
+        "actions": gettext_lazy(
+            "approve (carries the correction out) or reject (with a comment), by another "
+            "person than the proposer."
+        )
+    }
 
     model = Correction
     serializer_class = CorrectionSerializer
@@ -163,7 +180,13 @@ class CorrectionViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         responses={200: CorrectionSerializer, **ERROR_RESPONSES},
         parameters=[
             IDEMPOTENCY_HEADER,
-            OpenApiParameter("action_name", str, OpenApiParameter.PATH, enum=list(DECISIONS)),
+            OpenApiParameter(
+                "action_name",
+                str,
+                OpenApiParameter.PATH,
+                enum=list(DECISIONS),
+                description=gettext_lazy("approve or reject."),
+            ),
         ],
     )
     @action(
@@ -174,7 +197,6 @@ class CorrectionViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     )
     @idempotent
     def actions(self, request, pk=None, action_name=None):
-        """approve (carries the correction out) or reject (with a comment), by another person."""
         if action_name not in self.DECISIONS:
             raise NotFound(
                 _("Unknown action: use one of %(actions)s.")

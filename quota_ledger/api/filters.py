@@ -16,6 +16,10 @@ from rest_framework.exceptions import ValidationError
 
 BAD_ORDERING = _("Order by one of: %(fields)s.")
 MULTI_HELP = _("One or more values, separated by commas.")
+PLAN_PERIOD_HELP = _("Plan period code (14FYP).")
+YEAR_HELP = _("Accounting year (YYYY).")
+DATE_FROM_HELP = _("On or after this date (YYYY-MM-DD).")
+DATE_TO_HELP = _("On or before this date (YYYY-MM-DD).")
 OUT_OF_RANGE = _("This date-time is out of range once converted to UTC.")
 
 

@@ -46,18 +46,43 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description=_(
-        "幂等键 · Any unique string (≤ 200 characters). The same key with the same body returns "
-        "the first successful response without acting again; with a different body: 409."
+        "Idempotency key: any unique string (≤ 200 characters). The same key with the same body "
+        "returns the first successful response without acting again; with a different body: 409."
     ),
 )
 
+
+FORMAT = _("Response format; JSON when left out.")
+EXPORT_FORMAT = _(
+    "Response format: JSON when left out, or csv / xlsx to export the whole filtered list "
+    "(the same as Accept: text/csv or the xlsx media type)."
+)
 
 # Every operation may answer these, whatever it declares itself.
 COMMON_ERRORS = (400, 401, 403, 404)
 
 
 class AutoSchema(openapi.AutoSchema):
-    """drf-spectacular's schema with the error shape documented on every operation."""
+    """drf-spectacular's schema with the error shape documented on every operation.
+
+    The schema is served in the reader's language (``?lang=zh-hans`` / ``?lang=en`` or
+    Accept-Language), so descriptions are translated strings: a view's
+    ``schema_descriptions[action]`` or ``schema_description`` — never a docstring.
+    """
+
+    def get_description(self):
+        action = getattr(self.view, "action", None)
+        text = getattr(self.view, "schema_descriptions", {}).get(action) or getattr(
+            self.view, "schema_description", ""
+        )
+        return str(text) or super().get_description()
+
+    def _get_format_parameters(self):
+        parameters = super()._get_format_parameters()
+        for parameter in parameters:
+            exports = "csv" in parameter["schema"].get("enum", ())
+            parameter["description"] = str(EXPORT_FORMAT if exports else FORMAT)
+        return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

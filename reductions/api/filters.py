@@ -2,9 +2,12 @@
 
 import django_filters
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
 
 from ledger.models import Pollutant
 from quota_ledger.api.filters import (
+    PLAN_PERIOD_HELP,
+    YEAR_HELP,
     CharInFilter,
     ChoiceInFilter,
     IntegerFilter,
@@ -28,12 +31,16 @@ class ProjectFilter(UpdatedSinceFilterSet):
     tier = ChoiceInFilter(choices=Tier.choices)
     owner = CharInFilter(field_name="owner__code")
     project_type = django_filters.ModelChoiceFilter(
-        to_field_name="code", queryset=ProjectType.objects.all()
+        to_field_name="code",
+        queryset=ProjectType.objects.all(),
+        help_text=_("Project type code (Annex 2)."),
     )
     plan_period = django_filters.ModelChoiceFilter(
-        to_field_name="code", queryset=PlanPeriod.objects.all()
+        to_field_name="code", queryset=PlanPeriod.objects.all(), help_text=PLAN_PERIOD_HELP
     )
-    year = IntegerFilter(field_name="accounting_year", min_value=1900, max_value=2999)
+    year = IntegerFilter(
+        field_name="accounting_year", min_value=1900, max_value=2999, help_text=YEAR_HELP
+    )
     pollutant = ChoiceInFilter(method="with_pollutant", choices=Pollutant.choices)
 
     class Meta:
@@ -49,7 +56,9 @@ class ProjectFilter(UpdatedSinceFilterSet):
 class FilingFilter(django_filters.FilterSet):
     status = ChoiceInFilter(choices=FilingStatus.choices)
     owner = CharInFilter(field_name="owner__code")
-    year = IntegerFilter(field_name="accounting_year", min_value=1900, max_value=2999)
+    year = IntegerFilter(
+        field_name="accounting_year", min_value=1900, max_value=2999, help_text=YEAR_HELP
+    )
 
     class Meta:
         model = BundleFiling

@@ -8,6 +8,7 @@ with the domain error's code.
 from django.db.models import F, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -37,8 +38,16 @@ from .serializers import (
 
 
 class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedReadOnlyViewSet):
-    """Reduction projects (减排项目) with tier, accounting method, amounts and the review
-    timeline. A district system creates and edits drafts and takes workflow actions."""
+    schema_description = gettext_lazy(
+        "Reduction projects with tier, accounting method, amounts and the review timeline. A "
+        "district system creates and edits drafts and takes workflow actions."
+    )
+    schema_descriptions = {
+        "actions": gettext_lazy(
+            "A workflow step, with the browser's rules: submit, withdraw, approve, return."
+        ),
+        "evidence": gettext_lazy("Upload evidence to an editable project."),
+    }
 
     model = Project
     serializer_class = ProjectSerializer
@@ -109,7 +118,7 @@ class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedRea
                 str,
                 OpenApiParameter.PATH,
                 enum=[str(a) for a in ACTIONS],
-                description=_("submit, withdraw, approve or return (with a comment)."),
+                description=gettext_lazy("submit, withdraw, approve or return (with a comment)."),
             ),
         ],
     )
@@ -121,7 +130,6 @@ class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedRea
     )
     @idempotent
     def actions(self, request, pk=None, action_name=None):
-        """A workflow step, with the browser's rules: submit, withdraw, approve, return."""
         if action_name not in ACTIONS:
             raise NotFound(
                 _("Unknown action: use one of %(actions)s.") % {"actions": ", ".join(ACTIONS)}
@@ -146,7 +154,6 @@ class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedRea
     )
     @idempotent
     def evidence(self, request, pk=None):
-        """Upload evidence (证明材料) to an editable project."""
         project = self.get_object()
         given = EvidenceSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -164,7 +171,15 @@ FILING_ACTIONS = ("confirm", "reject", "certify")
 
 
 class FilingViewSet(ScopedReadOnlyViewSet):
-    """National filings of small-package bundles (打包填报), with the projects they cover."""
+    schema_description = gettext_lazy(
+        "National filings of small-package bundles, with the projects they cover."
+    )
+    schema_descriptions = {
+        "actions": gettext_lazy(
+            "confirm / reject (with a reason) by the district approver; certify by the "
+            "municipal approver (the whole bundle)."
+        )
+    }
 
     model = BundleFiling
     serializer_class = FilingSerializer
@@ -180,7 +195,13 @@ class FilingViewSet(ScopedReadOnlyViewSet):
         responses={200: FilingSerializer, **ERROR_RESPONSES},
         parameters=[
             IDEMPOTENCY_HEADER,
-            OpenApiParameter("action_name", str, OpenApiParameter.PATH, enum=list(FILING_ACTIONS)),
+            OpenApiParameter(
+                "action_name",
+                str,
+                OpenApiParameter.PATH,
+                enum=list(FILING_ACTIONS),
+                description=gettext_lazy("confirm, reject or certify."),
+            ),
         ],
     )
     @action(
@@ -191,8 +212,6 @@ class FilingViewSet(ScopedReadOnlyViewSet):
     )
     @idempotent
     def actions(self, request, pk=None, action_name=None):
-        """confirm / reject (with a reason) by the district approver; certify by the
-        municipal approver (the whole bundle)."""
         if action_name not in FILING_ACTIONS:
             raise NotFound(
                 _("Unknown action: use one of %(actions)s.")
@@ -214,8 +233,16 @@ class FilingViewSet(ScopedReadOnlyViewSet):
 
 
 class BundleViewSet(ExportableList, ScopedViewSet):
-    """Open small-package bundles (小额打包) of the user's visible projects: district-reviewed
-    PACKAGE projects grouped by the bundle key, waiting for their national filing."""
+    schema_description = gettext_lazy(
+        "Open small-package bundles of the user's visible projects: district-reviewed PACKAGE "
+        "projects grouped by the bundle key, waiting for their national filing."
+    )
+    schema_descriptions = {
+        "file": gettext_lazy(
+            "Record a bundle's national filing (the district clerk); a district approver then "
+            "confirms it."
+        )
+    }
 
     model = Project
     serializer_class = BundleSerializer
@@ -238,8 +265,6 @@ class BundleViewSet(ExportableList, ScopedViewSet):
     @action(detail=False, methods=["post"], serializer_class=RecordFilingSerializer)
     @idempotent
     def file(self, request):
-        """Record a bundle's national filing (the district clerk); a district approver then
-        confirms it."""
         given = RecordFilingSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         bundle = bundles.find_bundle(request.user, given.validated_data["bundle_key"])

@@ -65,3 +65,30 @@ def test_a_view_that_bypasses_the_scope_is_refused_when_defined():
         class Leaky(ScopedReadOnlyViewSet):
             def get_queryset(self):
                 return None
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _described(schema: dict):
+    """(where, description) of every operation and every parameter of the schema."""
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield f"{method.upper()} {path}", operation.get("description", "")
+            for parameter in operation.get("parameters", []):
+                where = f"{method.upper()} {path} {parameter['in']} {parameter['name']}"
+                yield where, parameter.get("description", "")
+
+
+def test_every_endpoint_and_parameter_is_described_in_chinese_and_in_english(client):
+    chinese = yaml.safe_load(client.get("/api/schema/?lang=zh-hans").content)
+    english = yaml.safe_load(client.get("/api/schema/?lang=en").content)
+    problems = []
+    for (where, zh), (_where, en) in zip(_described(chinese), _described(english), strict=True):
+        if not zh or not en:
+            problems.append(f"undescribed: {where}")
+        elif not HAN.search(zh):
+            problems.append(f"no Chinese: {where}: {zh[:60]!r}")
+        elif HAN.search(en):
+            problems.append(f"Chinese in English: {where}: {en[:60]!r}")
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
