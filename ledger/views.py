@@ -12,7 +12,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import corrections, files, selectors, services
+from . import corrections, files, inbox, selectors, services
 from .forms import (
     AdjustmentForm,
     DecisionForm,
@@ -50,6 +50,20 @@ def home(request):
     # Higher apps add their panels (dashboards) through a setting: the ledger imports no app.
     charts = [chart for panel in settings.QUOTA_HOME_PANELS for chart in import_string(panel)(user)]
     return render(request, "home.html", {"positions": positions, "charts": charts})
+
+
+@login_required
+def inbox_page(request):
+    """待我处理: every kind of work waiting for this user, oldest first, with its age."""
+    return render(
+        request,
+        "ledger/inbox.html",
+        {
+            "items": inbox.items(request.user),
+            "kind_counts": inbox.counts_for_request(request),
+            "limit": inbox.PAGE_LIMIT,
+        },
+    )
 
 
 @login_required

@@ -1,6 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ledger import inbox
 from ledger.models import Role
 
 # Roles that take review steps (the reductions workflow).
@@ -23,16 +24,22 @@ def navigation(request) -> dict:
     """Navigation links for the signed-in user: only what the user's roles may use."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_links": []}
+        return {"nav_links": [], "inbox_counts": [], "inbox_total": 0, "inbox_shown": False}
     links = [(_("Home"), reverse("home"))]
+    # 待我处理 (n): every kind of work waiting for this user (ledger/inbox.py), counted in a
+    # few queries; shown to every role that can have any.
+    counts = inbox.counts_for_request(request)
+    total = inbox.total(counts)
+    shown = any(kind.applies(user) for kind in inbox.kinds())
+    if shown:
+        label = _("My inbox (%(n)s)") % {"n": total} if total else _("My inbox")
+        links.append((label, reverse("inbox")))
     if user.has_perm("ledger.see_all_entities"):
         links.append((_("Ledgers"), reverse("ledger:entity_list")))
     elif user.entity_id and user.has_perm("ledger.see_entity_ledger", user.entity):
         links.append((_("Our ledger"), reverse("ledger:entity", args=[user.entity.code])))
     links.append((_("Reduction projects"), reverse("reductions:list")))
     links.append((_("Bundles"), reverse("reductions:bundles")))
-    if user.has_role(*REVIEWER_ROLES):
-        links.append((_("My queue"), reverse("reductions:queue")))
     if user.has_perm("allocations.see_rounds"):
         links.append((_("Allocation"), reverse("allocations:rounds")))
         links.append((_("Target progress"), reverse("allocations:overview")))
@@ -55,4 +62,9 @@ def navigation(request) -> dict:
         links.append((_("Adjustments"), reverse("ledger:adjustment_list")))
     if user.is_staff:
         links.append((_("Administration"), reverse("admin:index")))
-    return {"nav_links": links}
+    return {
+        "nav_links": links,
+        "inbox_counts": counts,
+        "inbox_total": total,
+        "inbox_shown": shown,
+    }

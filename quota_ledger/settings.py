@@ -231,6 +231,8 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 IMPORT_ASYNC_ROWS = env.int("IMPORT_ASYNC_ROWS", default=1000)
 # Panels of the home page, each a function user → list of chart dicts (issue 11 dashboards).
 QUOTA_HOME_PANELS = ["allocations.dashboards.home_charts"]
+# The kinds of waiting work the inbox (待我处理, ledger/inbox.py) gathers, lowest app first.
+QUOTA_INBOX_KINDS = ["ledger.inbox.LEDGER_KINDS", "allocations.inbox.KINDS"]
 
 # Celery: with REDIS_URL unset, tasks run eagerly in the calling process (the embedded default).
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -1,0 +1,201 @@
+"""One inbox per user (待我处理): every kind of work waiting for this user's decision or action.
+
+The ledger imports no higher app, so each kind is an ``InboxKind`` that its app provides and
+settings list (``QUOTA_INBOX_KINDS``, dotted paths of lists of kinds, like the home page's
+panels). The ledger's own kinds — adjustments and corrections waiting for a second person —
+are defined here. Who may act is decided by each app's permission rules and existing
+"waiting for" selectors, never by a copy of them here.
+
+``counts(user)`` is what the navigation shows on every page: one cheap query per kind the
+user's roles can have (a kind whose roles the user lacks costs nothing), never one per row.
+``items(user)`` is the inbox page: every kind's waiting work merged, oldest first, with age.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .models import AdjustmentProposal, AdjustmentStatus, Pollutant, Role, User
+from .permissions import is_municipal_approver
+
+# At most this many items of one kind on the inbox page (the oldest); the kind's own list
+# page, linked beside its count, shows the rest.
+PAGE_LIMIT = 100
+
+
+def amount_text(pollutant: str, amount, *, signed: bool = False) -> str:
+    """ "NOx 1.500 t": a pollutant's symbol and an amount in 3 decimals."""
+    return f"{Pollutant(pollutant).symbol} {amount:{'+' if signed else ''}.3f} t"
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: "InboxKind"
+    title: str
+    url: str
+    since: datetime.datetime
+    entity: str = ""
+    detail: str = ""
+
+    @property
+    def age_days(self) -> int:
+        return max((timezone.now() - self.since).days, 0)
+
+    @property
+    def age(self) -> str:
+        days = self.age_days
+        if days == 0:
+            return gettext("today")
+        if days == 1:
+            return gettext("%(n)s day") % {"n": days}
+        return gettext("%(n)s days") % {"n": days}
+
+
+@dataclass(frozen=True)
+class InboxKind:
+    """One kind of waiting work.
+
+    ``applies(user)`` answers from the user's roles alone (no query): a user it refuses never
+    costs a query for this kind. ``count(user)`` is one query (or a few, never one per row);
+    ``items(user, limit)`` lists the oldest ``limit`` waiting items as ``Item``s.
+    ``list_url`` names the existing page of this kind (e.g. the reductions queue with its
+    bulk approval), linked from the inbox.
+    """
+
+    code: str
+    label: str | Promise
+    applies: Callable[[User], bool]
+    count: Callable[[User], int]
+    items: Callable[[User, int], list[Item]]
+    list_url: str = ""
+    list_query: str = ""
+
+    @property
+    def url(self) -> str:
+        return reverse(self.list_url) + self.list_query if self.list_url else ""
+
+
+@dataclass(frozen=True)
+class KindCount:
+    kind: InboxKind
+    count: int
+
+
+@cache
+def kinds() -> tuple[InboxKind, ...]:
+    found: list[InboxKind] = []
+    for path in settings.QUOTA_INBOX_KINDS:
+        found.extend(import_string(path))
+    return tuple(found)
+
+
+def _active(user: User) -> list[InboxKind]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    return [kind for kind in kinds() if kind.applies(user)]
+
+
+def counts(user: User) -> list[KindCount]:
+    """Waiting items per kind (kinds with none left out), in the order of ``kinds()``."""
+    result = []
+    for kind in _active(user):
+        n = kind.count(user)
+        if n:
+            result.append(KindCount(kind, n))
+    return result
+
+
+def total(kind_counts: list[KindCount]) -> int:
+    return sum(c.count for c in kind_counts)
+
+
+def counts_for_request(request) -> list[KindCount]:
+    """``counts(request.user)``, computed once per request (the navigation and the page)."""
+    if not hasattr(request, "_inbox_counts"):
+        request._inbox_counts = counts(getattr(request, "user", None))
+    return request._inbox_counts
+
+
+def items(user: User, limit: int = PAGE_LIMIT) -> list[Item]:
+    """Every kind's oldest waiting items, merged oldest first."""
+    found = [item for kind in _active(user) for item in kind.items(user, limit)]
+    return sorted(found, key=lambda item: item.since)
+
+
+# --- The ledger's own kinds ---------------------------------------------------------------
+
+
+def _open_adjustments(user: User) -> list[AdjustmentProposal]:
+    """Proposed adjustments the user may decide: ``ledger.decide_adjustment`` asked of each
+    open proposal (a rule on its fields alone, so no query per proposal)."""
+    proposals = AdjustmentProposal.objects.filter(status=AdjustmentStatus.PROPOSED).order_by(
+        "proposed_at", "pk"
+    )
+    proposals = proposals.select_related("account__entity")
+    return [p for p in proposals if user.has_perm("ledger.decide_adjustment", p)]
+
+
+def _adjustment_items(user: User, limit: int) -> list[Item]:
+    return [
+        Item(
+            kind=ADJUSTMENTS,
+            title=str(_("Adjustment #%(id)s") % {"id": p.pk}),
+            url=reverse("ledger:adjustment_list") + "?status=PROPOSED",
+            since=p.proposed_at,
+            entity=p.account.entity.name if p.account.entity_id else "",
+            detail=amount_text(p.account.pollutant, p.amount, signed=True),
+        )
+        for p in _open_adjustments(user)[:limit]
+    ]
+
+
+def _corrections(user: User):
+    from .selectors import corrections_waiting_for
+
+    return corrections_waiting_for(user)
+
+
+def _correction_items(user: User, limit: int) -> list[Item]:
+    return [
+        Item(
+            kind=CORRECTIONS,
+            title=f"{c.action_label}: {c.reference_text}",
+            url=reverse("ledger:correction", args=[c.pk]),
+            since=c.proposed_at,
+            detail=c.reason,
+        )
+        for c in _corrections(user)[:limit]
+    ]
+
+
+# Only approvers decide corrections (the per-action rules in ``ledger.corrections`` ask for a
+# district or municipal approver); the rule itself is asked of each open correction.
+_DECIDES_CORRECTIONS = (Role.DISTRICT_APPROVER, Role.MUNICIPAL_APPROVER)
+
+ADJUSTMENTS = InboxKind(
+    code="adjustments",
+    label=_("Adjustments to approve"),
+    applies=lambda user: is_municipal_approver.test(user),
+    count=lambda user: len(_open_adjustments(user)),
+    items=_adjustment_items,
+    list_url="ledger:adjustment_list",
+    list_query="?status=PROPOSED",
+)
+CORRECTIONS = InboxKind(
+    code="corrections",
+    label=_("Corrections and reversals to approve"),
+    applies=lambda user: user.has_role(*_DECIDES_CORRECTIONS),
+    count=lambda user: len(_corrections(user)),
+    items=_correction_items,
+    list_url="ledger:corrections",
+)
+LEDGER_KINDS = [ADJUSTMENTS, CORRECTIONS]
