@@ -3,11 +3,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ledger.models import Pollutant
+from ledger.models import Pollutant, PollutantCategory
 from ledger.widgets import ISODateInput
 
 from .models import Industry, PlanPeriod, Project, ProjectType, Status, Tier
 from .services import PROJECT_FIELDS
+from .type_parameters import TYPE_PARAMETER_FIELDS, type_parameter_fields
 
 AMOUNT_FIELDS = {p.value: f"amount_{p.value}" for p in Pollutant}
 
@@ -23,7 +24,47 @@ def amount_field(label) -> forms.DecimalField:
     )
 
 
+class OptionDataSelect(forms.Select):
+    """A select whose options carry data attributes: ``option_data`` maps an option's value
+    to its extra attributes (the page reads them; the server decided them)."""
+
+    def __init__(self, attrs=None, choices=(), option_data=None):
+        super().__init__(attrs, choices)
+        self.option_data = option_data or {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        extra = self.option_data.get(str(value))
+        if extra:
+            option["attrs"] = {**option["attrs"], **extra}
+        return option
+
+
 class ProjectForm(forms.ModelForm):
+    """The project form in three sections. A type parameter (类型参数) shows only for the
+    types that need it (``type_parameters``) and is ignored for the others; the amounts
+    show for the pollutants of the chosen type."""
+
+    SECTIONS = (
+        (
+            "basic",
+            _("Basic information"),
+            (
+                "number",
+                "name",
+                "enterprise_name",
+                "credit_code",
+                "industry",
+                "measure",
+                "plan_period",
+                "accounting_year",
+                "completion_date",
+            ),
+        ),
+        ("type", _("Type parameters"), ("project_type", *TYPE_PARAMETER_FIELDS)),
+        ("amounts", _("Reductions"), tuple(AMOUNT_FIELDS.values())),
+    )
+
     class Meta:
         model = Project
         fields = list(PROJECT_FIELDS)
@@ -34,11 +75,9 @@ class ProjectForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["industry"].queryset = Industry.objects.all()
-        # Headings (types with sub-types) are not offered: a project picks a sub-type.
-        self.fields["project_type"].queryset = ProjectType.objects.filter(
-            subtypes__isnull=True
-        ).select_related("parent")
+        self.type_fields = type_parameter_fields()
+        self._group_industries()
+        self._group_types()
         self.fields["plan_period"].queryset = PlanPeriod.objects.all()
         for pollutant in Pollutant:
             self.fields[AMOUNT_FIELDS[pollutant.value]] = amount_field(
@@ -47,6 +86,90 @@ class ProjectForm(forms.ModelForm):
         if self.instance.pk:
             for row in self.instance.amounts.all():
                 self.initial[AMOUNT_FIELDS[row.pollutant]] = row.claimed
+
+    def _group_industries(self) -> None:
+        """Industries under their GB/T 4754 section (门类), as option groups."""
+        field = self.fields["industry"]
+        field.queryset = Industry.objects.select_related("section").order_by("code")
+        groups: dict = {}
+        for industry in field.queryset:
+            groups.setdefault(industry.section, []).append((industry.pk, str(industry)))
+        field.choices = [("", field.empty_label), *((str(s), rows) for s, rows in groups.items())]
+
+    def _group_types(self) -> None:
+        """Types grouped by category (大气 / 水), each option naming the parameters and the
+        pollutants of its type. Headings (types with sub-types) are not offered: a project
+        picks a sub-type."""
+        field = self.fields["project_type"]
+        field.queryset = ProjectType.objects.filter(subtypes__isnull=True).select_related("parent")
+        self.types = {t.pk: t for t in field.queryset}
+        option_data, groups = {}, {c: [] for c in PollutantCategory.values}
+        for project_type in self.types.values():
+            groups.setdefault(project_type.category, []).append(
+                (project_type.pk, str(project_type))
+            )
+            option_data[str(project_type.pk)] = {
+                "data-fields": " ".join(self.type_fields.get(project_type.pk, ())),
+                "data-pollutants": " ".join(project_type.pollutants),
+            }
+        field.widget = OptionDataSelect(attrs=field.widget.attrs, option_data=option_data)
+        field.choices = [
+            ("", field.empty_label),
+            *(
+                (PollutantCategory(category).label, rows)
+                for category, rows in groups.items()
+                if rows
+            ),
+        ]
+
+    def chosen_type(self) -> ProjectType | None:
+        """The type as posted (or stored); None when none or not one offered."""
+        value = self["project_type"].value()
+        try:
+            return self.types.get(int(value))
+        except (TypeError, ValueError):
+            return None
+
+    def needed_parameters(self, project_type: ProjectType | None) -> tuple[str, ...]:
+        return self.type_fields.get(project_type.pk, ()) if project_type else ()
+
+    def sections(self) -> list[dict]:
+        """The fieldsets to render: each field with what the page needs to show or hide it.
+        Before a type is chosen nothing is hidden (the page's script hides the type's
+        fields; without it every field stays usable); a field with an error always shows."""
+        chosen = self.chosen_type()
+        needed = self.needed_parameters(chosen)
+        sections = []
+        for key, legend, names in self.SECTIONS:
+            rows = []
+            for name in names:
+                bound = self[name]
+                row = {"field": bound, "parameter": "", "pollutant": "", "hidden": False}
+                if name in TYPE_PARAMETER_FIELDS:
+                    row["parameter"] = name
+                    row["hidden"] = chosen is not None and name not in needed
+                elif name in AMOUNT_FIELDS.values():
+                    pollutant = name.removeprefix("amount_")
+                    row["pollutant"] = pollutant
+                    row["hidden"] = chosen is not None and pollutant not in chosen.pollutants
+                if bound.errors:
+                    row["hidden"] = False
+                rows.append(row)
+            sections.append({"key": key, "legend": legend, "rows": rows})
+        return sections
+
+    def clean(self):
+        """A type parameter the chosen type does not use is ignored (a value typed before
+        the type changed must not decide a tier or a bundle), and so is its input error."""
+        cleaned = super().clean()
+        project_type = cleaned.get("project_type")
+        if project_type is not None:
+            needed = self.needed_parameters(project_type)
+            for name in TYPE_PARAMETER_FIELDS:
+                if name not in needed:
+                    cleaned[name] = self.fields[name].to_python(None)
+                    self.errors.pop(name, None)
+        return cleaned
 
     def amounts(self) -> dict:
         return {p: self.cleaned_data.get(f) for p, f in AMOUNT_FIELDS.items()}
