@@ -124,13 +124,18 @@ def expect_message(page, text: str) -> None:
     expect(page.locator("main .messages")).to_contain_text(text)
 
 
+def field(page, label: str):
+    """The input labelled exactly ``label``, with or without the required-field mark."""
+    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
+
+
 def choose(page, label: str, option: str) -> None:
     """Pick the first option whose visible text contains ``option`` in the select ``label``.
 
     A select may be enhanced (a searchable list): the underlying <select> is found by its
     label either way; its options are matched by text, as the user reads them.
     """
-    select = page.locator("select").and_(page.get_by_label(label, exact=True)).first
+    select = page.locator("select").and_(field(page, label)).first
     texts = select.locator("option").all_inner_texts()
     matches = [t for t in texts if option in t]
     assert matches, f"{label}: no option with {option!r} among {texts[:20]}"
