@@ -162,6 +162,10 @@ class User(AbstractUser):
         null=True,
         blank=True,
     )
+    # The interface language the user last chose (a code of settings.LANGUAGES; blank: the
+    # browser's). It follows the user to every browser: applied at login and on each request
+    # over the language cookie (quota_ledger.middleware.UserLanguageMiddleware).
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

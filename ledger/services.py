@@ -1038,6 +1038,15 @@ def check_role_fits_entity(*, role: str, entity: Entity | None) -> None:
         )
 
 
+def set_user_language(*, user: User, language: str) -> None:
+    """Remember the interface language the user chose (one of settings.LANGUAGES)."""
+    if language not in dict(settings.LANGUAGES):
+        raise LedgerError(_("Unknown language."), code="unknown_language")
+    if user.language != language:
+        user.language = language
+        User.objects.filter(pk=user.pk).update(language=language)
+
+
 def set_roles(*, user: User, roles: Iterable[str]) -> None:
     """Give a user exactly these roles; each must fit the user's entity."""
     roles = set(roles)

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_POST
 
 from . import corrections, files, inbox, selectors, services
@@ -50,6 +51,16 @@ def home(request):
     # Higher apps add their panels (dashboards) through a setting: the ledger imports no app.
     charts = [chart for panel in settings.QUOTA_HOME_PANELS for chart in import_string(panel)(user)]
     return render(request, "home.html", {"positions": positions, "charts": charts})
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch, remembering a signed-in user's choice on the user."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.set_user_language(user=request.user, language=language)
+    return response
 
 
 @login_required

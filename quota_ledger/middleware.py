@@ -2,9 +2,11 @@
 
 from urllib.parse import unquote
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 
@@ -65,3 +67,43 @@ class HealthCheckMiddleware:
         except DatabaseError:
             return HttpResponse("database unavailable", status=503, content_type="text/plain")
         return HttpResponse("ok", content_type="text/plain")
+
+
+class UserLanguageMiddleware:
+    """The signed-in user's chosen language (``User.language``) over the browser's cookie.
+
+    After ``LocaleMiddleware`` and ``AuthenticationMiddleware``: when the user chose a
+    language, this request is answered in it, and the language cookie is set to it so that the
+    choice follows the user to a new browser (and to the login page after signing out).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        chosen = getattr(user, "language", "") if user is not None and user.is_authenticated else ""
+        if chosen and chosen in dict(settings.LANGUAGES) and chosen != request.LANGUAGE_CODE:
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = chosen
+        response = self.get_response(request)
+        # set_language answers with the new cookie itself; the user's choice was saved there.
+        user = getattr(request, "user", None)
+        chosen = getattr(user, "language", "") if user is not None and user.is_authenticated else ""
+        if (
+            chosen
+            and chosen in dict(settings.LANGUAGES)
+            and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != chosen
+            and settings.LANGUAGE_COOKIE_NAME not in response.cookies
+        ):
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                chosen,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response

@@ -81,6 +81,8 @@ MIDDLEWARE = [
     # A reporting client (API token only) never holds a web session; an idle session ends.
     "ledger.web_access.RefuseApiOnlySessionsMiddleware",
     "ledger.web_access.IdleSessionMiddleware",
+    # The signed-in user's chosen language over the browser's cookie (User.language).
+    "quota_ledger.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # One structured line per API request, with its user and token id.
@@ -229,8 +231,15 @@ EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 # check and the import run as a Celery task whose progress the page polls.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 IMPORT_ASYNC_ROWS = env.int("IMPORT_ASYNC_ROWS", default=1000)
+# Uploaded import files are deleted this many days after upload (beat task and
+# `manage.py expire_import_uploads`); the job rows stay as the record of what was imported.
+IMPORT_UPLOAD_RETENTION_DAYS = env.int("IMPORT_UPLOAD_RETENTION_DAYS", default=30)
 # Panels of the home page, each a function user → list of chart dicts (issue 11 dashboards).
 QUOTA_HOME_PANELS = ["allocations.dashboards.home_charts"]
+# The empty choice of a select, in the reader's language: Django's BLANK_CHOICE_LABEL
+# ("- Select an option -", which Django's zh_Hans catalog leaves in English, so locale/ has
+# it) and django-filter's (its own default is "---------").
+FILTERS_EMPTY_CHOICE_LABEL = _("- Select an option -")
 # The kinds of waiting work the inbox (待我处理, ledger/inbox.py) gathers, lowest app first.
 QUOTA_INBOX_KINDS = ["ledger.inbox.LEDGER_KINDS", "allocations.inbox.KINDS"]
 
@@ -268,6 +277,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-use-requests-hourly": {
         "task": "allocations.tasks.expire_use_requests",
         "schedule": 60 * 60,
+    },
+    "expire-import-uploads-daily": {
+        "task": "allocations.tasks.expire_import_uploads",
+        "schedule": 24 * 60 * 60,
     },
 }
 

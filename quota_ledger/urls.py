@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from ledger import views as ledger_views
 from ledger.web_access import AdminLoginForm
 from quota_ledger.api.tokens import token_page
 
@@ -13,6 +14,8 @@ admin.site.index_title = _("Reference data, entities and users")
 admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
+    # The language switch remembers a signed-in user's choice (ledger.views.set_language).
+    path("i18n/setlang/", ledger_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("accounts/", include("ledger.auth_urls")),
