@@ -108,7 +108,11 @@ def test_language_switch_to_english(client_for, district_clerk):
 @pytest.mark.parametrize(
     ("fixture", "visible", "hidden"),
     [
-        ("district_clerk", ["我们的台账", "交易记录", "待我处理"], ["市级储备库", "调整", "后台管理"]),
+        (
+            "district_clerk",
+            ["我们的台账", "交易记录", "待我处理"],
+            ["市级储备库", "调整", "后台管理"],
+        ),
         ("enterprise_user", ["我们的台账", "交易记录", "建设项目"], ["市级储备库", "调整"]),
         ("municipal_clerk", ["台账", "交易记录", "市级储备库", "调整", "待我处理"], ["后台管理"]),
         ("municipal_approver", ["台账", "待我处理"], ["后台管理"]),
