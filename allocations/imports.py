@@ -7,6 +7,7 @@ has an error, written through the services in one transaction. Files over
 ``IMPORT_ASYNC_ROWS`` rows run both steps as Celery tasks whose progress the page polls.
 """
 
+import datetime
 import io
 import logging
 from collections.abc import Callable, Iterable
@@ -567,3 +568,46 @@ def run_apply(job_id: int) -> None:
         imported=imported,
         finished_at=timezone.now(),
     )
+
+
+def expire_uploads(*, now: datetime.datetime | None = None, days: int | None = None) -> int:
+    """Delete the files of imports uploaded more than ``days`` (by default
+    ``IMPORT_UPLOAD_RETENTION_DAYS``) ago;
+    each job row stays as the record of who imported what (file name, counts, every row's
+    preview). A job still waiting to be confirmed can no longer be: it says so. Returns how
+    many files were deleted.
+
+    The row changes first and the file goes after the commit: a failure in between leaves a
+    file no row names, never a row naming a file that is gone.
+    """
+    days = settings.IMPORT_UPLOAD_RETENTION_DAYS if days is None else days
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    expired = 0
+    due = ImportJob.objects.filter(requested_at__lt=cutoff).exclude(file="")
+    for pk in due.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().filter(pk=pk).exclude(file="").first()
+            if job is None:
+                continue
+            name, storage = job.file.name, job.file.storage
+            changes = {"file": ""}
+            if job.status not in (ImportStatus.DONE, ImportStatus.FAILED):
+                changes.update(
+                    status=ImportStatus.FAILED,
+                    error=_(
+                        "The uploaded file was deleted after %(days)s days without being "
+                        "imported; upload it again."
+                    )
+                    % {"days": days},
+                )
+            ImportJob.objects.filter(pk=pk).update(**changes)
+            transaction.on_commit(lambda name=name, storage=storage: _delete(storage, name))
+        expired += 1
+    return expired
+
+
+def _delete(storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.exception("could not delete the expired import file %s", name)

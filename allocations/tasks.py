@@ -73,3 +73,12 @@ def apply_import(job_id: int) -> None:
     from .imports import run_apply
 
     _run_import_step(run_apply, job_id)
+
+
+@shared_task(name="allocations.tasks.expire_import_uploads")
+def expire_import_uploads() -> int:
+    """Beat: delete uploaded import files past IMPORT_UPLOAD_RETENTION_DAYS (the job rows
+    stay as the record of what was imported)."""
+    from .imports import expire_uploads
+
+    return expire_uploads()

@@ -69,6 +69,7 @@ def test_every_scheduled_job_names_a_registered_task():
         "ledger.tasks.number_commits",
         "ledger.tasks.expire_statement_exports",
         "allocations.tasks.expire_use_requests",
+        "allocations.tasks.expire_import_uploads",
     }
     for name in scheduled:
         importlib.import_module(name.rsplit(".", 1)[0])
