@@ -37,8 +37,15 @@ class RoundForm(forms.Form):
 
 
 class AdjustForm(forms.Form):
-    amount = amount_field(min_value=0)
+    """Lower one line of a draft round: never above its proposal."""
+
+    amount = amount_field(label=_("Lowered amount (t/a)"), min_value=0)
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def __init__(self, *args, line, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line = line
+        self.fields["amount"].widget.attrs["max"] = f"{line.proposed:.3f}"
 
 
 class CommentForm(forms.Form):

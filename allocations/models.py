@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ledger.files import RandomName
@@ -54,7 +55,8 @@ class TargetChange(models.Model):
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="changes")
     old_amount = amount_field(verbose_name=_("old value"), null=True)
     new_amount = amount_field(verbose_name=_("new value"))
-    reason = models.CharField(_("reason"), max_length=300)
+    # Empty for a first entry: the page says "first entry" in the reader's language.
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -65,6 +67,13 @@ class TargetChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target_id}: {self.old_amount} → {self.new_amount}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason, or "first entry" (in the reader's language) for a first entry."""
+        if not self.reason and self.old_amount is None:
+            return gettext("first entry")
+        return self.reason
 
 
 class AllocationPolicy(models.Model):

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Case, F, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ledger.errors import DomainError
@@ -37,6 +38,7 @@ from .models import (
     ReserveSource,
     RoundStatus,
     Target,
+    TradeDirection,
     TradeRecord,
 )
 
@@ -353,3 +355,188 @@ def reserve_intake_by_source() -> list[SourceTotals]:
         )
         for source in ReserveSource
     ]
+
+
+@dataclass
+class RoundTotals:
+    """The foot of a round's table: proposals and what posts, allocations and recoveries."""
+
+    proposed: Decimal = ZERO
+    allocated: Decimal = ZERO
+    recovery_proposed: Decimal = ZERO
+    recovered: Decimal = ZERO
+
+    @property
+    def adjusted(self) -> bool:
+        return self.proposed != self.allocated
+
+    @property
+    def recovery_adjusted(self) -> bool:
+        return self.recovery_proposed != self.recovered
+
+
+def round_totals(lines: Iterable[AllocationLine]) -> RoundTotals:
+    totals = RoundTotals()
+    for line in lines:
+        if line.is_recovery:
+            totals.recovery_proposed += line.proposed
+            totals.recovered += line.amount
+        else:
+            totals.proposed += line.proposed
+            totals.allocated += line.amount
+    return totals
+
+
+# --- What a confirmation says will post (the data-confirm text of a decision button) -------
+
+
+def _join(items: Iterable[str]) -> str:
+    """A list in the reader's language: 甲、乙 in Chinese, "a, b" otherwise."""
+    return ("、" if (get_language() or "").startswith("zh") else ", ").join(items)
+
+
+def figure(pollutant: str, amount: Decimal) -> str:
+    """``NOx 1.800 t`` (吨 in Chinese): a pollutant's amount as the pages show it."""
+    return _("%(symbol)s %(amount)s t") % {
+        "symbol": Pollutant(pollutant).symbol,
+        "amount": f"{exact_amount(amount):.3f}",
+    }
+
+
+def _totals(pairs: Iterable[tuple[str, Decimal]]) -> str:
+    totals: dict[str, Decimal] = {}
+    for pollutant, amount in pairs:
+        totals[pollutant] = totals.get(pollutant, ZERO) + amount
+    return _join(figure(p, totals[p]) for p in Pollutant.values if p in totals)
+
+
+# Up to this many accounts are named one by one; a larger round says only its totals.
+CONFIRM_ACCOUNTS_LISTED = 12
+
+
+def round_approval_text(round_: AllocationRound, lines: list[AllocationLine]) -> str:
+    """What approving the round posts: how many accounts are credited (and recovered from),
+    the total per pollutant, and each account when they are few."""
+    posting = [line for line in lines if line.amount > 0]
+    gives = [line for line in posting if not line.is_recovery]
+    takes = [line for line in posting if line.is_recovery]
+    parts = [_("Approve allocation round #%(id)s.") % {"id": round_.pk}]
+    if gives:
+        parts.append(
+            _("This credits %(count)s accounts, in total %(totals)s.")
+            % {"count": len(gives), "totals": _totals((x.pollutant, x.amount) for x in gives)}
+        )
+    if takes:
+        parts.append(
+            _("It recovers from %(count)s accounts, in total %(totals)s.")
+            % {"count": len(takes), "totals": _totals((x.pollutant, x.amount) for x in takes)}
+        )
+    if not posting:
+        parts.append(_("Nothing posts: every line is zero."))
+    elif len(posting) <= CONFIRM_ACCOUNTS_LISTED:
+        for line in posting:
+            values = {"entity": line.entity.name, "figure": figure(line.pollutant, line.amount)}
+            parts.append(
+                (_("%(entity)s: −%(figure)s") if line.is_recovery else _("%(entity)s: +%(figure)s"))
+                % values
+            )
+    return "\n".join(parts)
+
+
+def round_return_text(round_: AllocationRound) -> str:
+    return _("Return allocation round #%(id)s to the clerk? Nothing posts.") % {"id": round_.pk}
+
+
+def round_submit_text(round_: AllocationRound, lines: list[AllocationLine]) -> str:
+    gives = [x for x in lines if x.amount > 0 and not x.is_recovery]
+    return _(
+        "Submit allocation round #%(id)s for approval: %(count)s allocation lines, in total "
+        "%(totals)s. It can no longer be adjusted."
+    ) % {
+        "id": round_.pk,
+        "count": len(gives),
+        "totals": _totals((x.pollutant, x.amount) for x in gives) or "0",
+    }
+
+
+def _use_lines(project: ConstructionProject, lines) -> list[str]:
+    return [
+        _("%(ledger)s %(symbol)s account: %(amount)s t")
+        % {
+            "ledger": line.account.entity.name,
+            "symbol": Pollutant(line.pollutant).symbol,
+            "amount": f"{exact_amount(line.amount):.3f}",
+        }
+        for line in lines
+    ]
+
+
+def use_decision_texts(project: ConstructionProject, held: list, mine: list) -> dict[str, str]:
+    """The confirmation of each decision on a use request: ``held`` are this attempt's lines
+    whose hold is still active (released by a rejection or withdrawal), ``mine`` those the
+    user approves now (used once every line is approved)."""
+    values = {"project": project.name}
+    return {
+        "approve": "\n".join(
+            [
+                _(
+                    "Approve the use of quota for %(project)s: the quota held on these "
+                    "accounts is used."
+                )
+                % values,
+                *_use_lines(project, mine),
+            ]
+        ),
+        "reject": "\n".join(
+            [
+                _(
+                    "Reject the request of %(project)s: the quota held on these accounts is "
+                    "released."
+                )
+                % values,
+                *_use_lines(project, held),
+            ]
+        ),
+        "withdraw": "\n".join(
+            [
+                _(
+                    "Withdraw the request of %(project)s: the quota held on these accounts is "
+                    "released."
+                )
+                % values,
+                *_use_lines(project, held),
+            ]
+        ),
+    }
+
+
+def trade_decision_texts(record: TradeRecord) -> dict[str, str]:
+    values = {
+        "id": record.pk,
+        "ledger": record.entity.name,
+        "figure": figure(record.pollutant, record.amount),
+    }
+    if record.direction == TradeDirection.ACQUIRED:
+        confirm = _("Confirm trade record #%(id)s: %(ledger)s is credited %(figure)s (trade in).")
+    else:
+        confirm = _("Confirm trade record #%(id)s: %(ledger)s is debited %(figure)s (trade out).")
+    return {
+        "confirm": confirm % values,
+        "reject": _("Reject trade record #%(id)s? Nothing posts.") % values,
+    }
+
+
+def intake_decision_texts(record: ReserveIntake, reserve: Entity | None) -> dict[str, str]:
+    values = {
+        "id": record.pk,
+        "ledger": reserve.name if reserve else "",
+        "figure": figure(record.pollutant, record.amount),
+    }
+    return {
+        "confirm": _(
+            "Confirm reserve intake #%(id)s: the municipal reserve (%(ledger)s) is credited "
+            "%(figure)s."
+        )
+        % values,
+        "reject": _("Reject reserve intake #%(id)s? Nothing posts.") % values,
+    }

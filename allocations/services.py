@@ -139,7 +139,9 @@ def set_target(
         )
         old = target.amount if target else None
         if target is not None and not reason:
-            raise AllocationError(_("Say why the target changes."))
+            raise AllocationError(
+                code="reason_required", field_errors={"reason": _("Say why the target changes.")}
+            )
         if target is None:
             target = Target(entity=entity, plan_period=plan_period, pollutant=pollutant)
         target.amount = amount
@@ -150,7 +152,7 @@ def set_target(
             target=target,
             old_amount=old,
             new_amount=amount,
-            reason=reason or _("first entry"),
+            reason=reason,
             changed_by=user,
         )
     return target
@@ -224,12 +226,16 @@ def adjust_line(*, line: AllocationLine, amount, reason: str, user: User) -> All
     amount = ledger_services.to_amount(amount, allow_zero=True, allow_negative=False)
     reason = (reason or "").strip()
     if not reason:
-        raise AllocationError(_("Say why the line is lowered."))
+        raise AllocationError(
+            code="reason_required", field_errors={"reason": _("Say why the line is lowered.")}
+        )
     if len(reason) > 300:
         raise InvalidInput(
-            _("The reason is %(length)s characters long; at most %(max)s are kept.")
-            % {"length": len(reason), "max": 300},
             code="comment_too_long",
+            field_errors={
+                "reason": _("The reason is %(length)s characters long; at most %(max)s are kept.")
+                % {"length": len(reason), "max": 300}
+            },
         )
     with transaction.atomic():
         round_ = _lock(line.round)
@@ -238,8 +244,12 @@ def adjust_line(*, line: AllocationLine, amount, reason: str, user: User) -> All
         line = AllocationLine.objects.select_related("entity").get(pk=line.pk)
         if amount > line.proposed:
             raise AllocationError(
-                _("%(amount)s t is more than the %(due)s t due; a line can only be lowered.")
-                % {"amount": amount, "due": line.proposed}
+                field_errors={
+                    "amount": _(
+                        "%(amount)s t is more than the %(due)s t due; a line can only be lowered."
+                    )
+                    % {"amount": amount, "due": line.proposed}
+                }
             )
         line.adjusted = amount
         line.adjust_reason = reason

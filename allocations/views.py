@@ -5,9 +5,12 @@ errors or messages, never error pages."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,12 +20,11 @@ from ledger.errors import DomainError
 from ledger.models import Entity, HoldStatus, Pollutant
 from ledger.paging import keyset_page
 from ledger.views import require
-from reductions.models import PlanPeriod
+from reductions.models import PlanPeriod, Status, Tier
 
 from . import corrections, selectors, services, trades
 from .forms import (
     AdjustForm,
-    CommentForm,
     ConstructionForm,
     DecideForm,
     ProgressForm,
@@ -36,9 +38,10 @@ from .models import (
     AllocationLine,
     AllocationRound,
     ConstructionStatus,
-    LineKind,
     RecordStatus,
+    RoundStatus,
     Target,
+    TargetChange,
 )
 
 
@@ -46,22 +49,6 @@ def _show_errors(form, error: DomainError) -> None:
     """A domain refusal on the form: at its field when the form has it, else on top."""
     for field, message in error.errors.items():
         form.add_error(field if field in form.fields else None, message)
-
-
-def _form_messages(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}：{error}" if label else error)
-
-
-def _posted_comment(request) -> str | None:
-    """The comment of a decision, or None (with the reason shown) when it is not acceptable."""
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        return form.cleaned_data["comment"]
-    _form_messages(request, form)
-    return None
 
 
 def _entity_or_404(code: str) -> Entity:
@@ -90,9 +77,31 @@ def _period_and_date(request):
     return form, period, as_of or timezone.localdate()
 
 
+# Which certified projects stand behind each figure of a progress row (the project list's
+# filters: owner, pollutant, tier, status).
+DRILL_TIERS = {
+    "key": Tier.KEY,
+    "package": Tier.PACKAGE,
+    "micro": Tier.MICRO,
+    "voc_mgmt": Tier.VOC_MGMT,
+}
+
+
+def _with_links(rows: list) -> list:
+    projects = reverse("reductions:list")
+    for row in rows:
+        query = {"owner": row.entity.code, "pollutant": row.pollutant, "status": Status.CERTIFIED}
+        row.links = {
+            name: f"{projects}?{urlencode({**query, 'tier': tier})}"
+            for name, tier in DRILL_TIERS.items()
+        }
+        row.links["allocated"] = reverse("ledger:entity", args=[row.entity.code])
+    return rows
+
+
 def _progress(form, **kwargs) -> list:
     try:
-        return selectors.progress(**kwargs)
+        return _with_links(selectors.progress(**kwargs))
     except DomainError as error:
         _show_errors(form, error)
         return []
@@ -148,7 +157,7 @@ def targets(request):
                 messages.success(request, _("The target was saved."))
                 return redirect("allocations:targets")
     rows = Target.objects.select_related("entity", "plan_period", "updated_by").prefetch_related(
-        "changes"
+        Prefetch("changes", queryset=TargetChange.objects.select_related("changed_by"))
     )
     return render(request, "allocations/targets.html", {"form": form, "targets": rows})
 
@@ -175,31 +184,52 @@ def round_list(request):
     return render(request, "allocations/round_list.html", {"form": form, "rounds": rounds})
 
 
-@login_required
-def round_detail(request, pk: int):
-    require(request.user, "allocations.see_rounds")
-    round_ = get_object_or_404(
-        AllocationRound.objects.select_related(
-            "plan_period", "policy", "created_by", "submitted_by", "decided_by"
-        ),
-        pk=pk,
-    )
+def _decision_error(form, error: DomainError) -> None:
+    """A refused decision on its form: a missing or over-long comment under the comment,
+    anything else on top."""
+    if error.code in ("reason_required", "comment_too_long") and not error.field_errors:
+        form.add_error("comment", str(error))
+    else:
+        _show_errors(form, error)
+
+
+def _adjust_form(line, data=None) -> AdjustForm:
+    return AdjustForm(data, line=line, auto_id=f"id_line{line.pk}_%s")
+
+
+def _round_page(request, round_, *, adjusted=None, decide_form=None):
+    """The round, its lines (each with its form to lower it) and the decision form. After a
+    refused step the same page shows again with what the user typed and the reason under the
+    field: ``adjusted`` is the bound form of the line that was refused."""
+    round_ = AllocationRound.objects.select_related(
+        "plan_period", "policy", "created_by", "submitted_by", "decided_by"
+    ).get(pk=round_.pk)
     lines = list(round_.lines.select_related("entity", "transaction", "adjusted_by"))
-    allocations = [line for line in lines if line.kind == LineKind.ALLOCATION]
-    recoveries = [line for line in lines if line.kind == LineKind.RECOVERY]
+    can_draft = request.user.has_perm("allocations.draft_round")
+    for line in lines:
+        if adjusted is not None and adjusted.line.pk == line.pk:
+            line.adjust_form = adjusted
+        else:
+            line.adjust_form = _adjust_form(line)
+    totals = selectors.round_totals(lines)
     return render(
         request,
         "allocations/round_detail.html",
         {
             "round": round_,
             "lines": lines,
-            "total_allocated": sum((line.amount for line in allocations), start=0),
-            "total_recovered": sum((line.amount for line in recoveries), start=0),
-            "owed": [line for line in recoveries if line.owed_after > 0],
+            "totals": totals,
+            "owed": [line for line in lines if line.is_recovery and line.owed_after > 0],
             "steps": round_.steps.select_related("actor"),
-            "adjust_form": AdjustForm(),
-            "can_draft": request.user.has_perm("allocations.draft_round"),
+            "can_draft": can_draft,
+            "can_adjust": can_draft and round_.status == RoundStatus.DRAFT,
             "can_decide": services.may_decide_round(request.user, round_),
+            "decide_form": decide_form or DecideForm(auto_id="id_decide_%s"),
+            "confirm": {
+                "approve": selectors.round_approval_text(round_, lines),
+                "return": selectors.round_return_text(round_),
+                "submit": selectors.round_submit_text(round_, lines),
+            },
             "correction": ledger_selectors.correction_box(
                 request.user, round_, corrections.REVOKE_ROUND
             ),
@@ -208,20 +238,26 @@ def round_detail(request, pk: int):
 
 
 @login_required
+def round_detail(request, pk: int):
+    require(request.user, "allocations.see_rounds")
+    return _round_page(request, get_object_or_404(AllocationRound, pk=pk))
+
+
+@login_required
 @require_POST
 def line_adjust(request, pk: int):
     line = get_object_or_404(AllocationLine.objects.select_related("round"), pk=pk)
     require(request.user, "allocations.draft_round")
-    form = AdjustForm(request.POST)
-    if not form.is_valid():
-        _form_messages(request, form)
-    else:
+    form = _adjust_form(line, request.POST)
+    if form.is_valid():
         try:
             services.adjust_line(line=line, user=request.user, **form.cleaned_data)
-            messages.success(request, _("The line was lowered."))
         except DomainError as error:
-            messages.error(request, str(error))
-    return redirect("allocations:round", pk=line.round_id)
+            _show_errors(form, error)
+        else:
+            messages.success(request, _("The line was lowered."))
+            return redirect("allocations:round", pk=line.round_id)
+    return _round_page(request, line.round, adjusted=form)
 
 
 ROUND_ACTIONS = {
@@ -245,19 +281,19 @@ def round_act(request, pk: int, action: str):
         raise PermissionDenied(_("Unknown action."))
     perm, perform = ROUND_ACTIONS[action]
     require(request.user, perm)
-    comment = _posted_comment(request)
-    if comment is None:
-        return redirect("allocations:round", pk=pk)
-    try:
-        round_ = perform(round_, request.user, comment)
-    except DomainError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("Done: the round is now %(status)s.") % {"status": round_.get_status_display()},
-        )
-    return redirect("allocations:round", pk=pk)
+    form = DecideForm(request.POST, auto_id="id_decide_%s")
+    if form.is_valid():
+        try:
+            round_ = perform(round_, request.user, form.cleaned_data["comment"])
+        except DomainError as error:
+            _decision_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Done: the round is now %(status)s.") % {"status": round_.get_status_display()},
+            )
+            return redirect("allocations:round", pk=pk)
+    return _round_page(request, round_, decide_form=form)
 
 
 # --- Construction projects and use ---------------------------------------------------------
@@ -310,30 +346,25 @@ def _line_state(project, line) -> str:
     return line.hold.get_status_display()
 
 
-@login_required
-def construction_detail(request, pk: int):
+def _construction_page(request, project, *, form=None, decide_form=None):
     user = request.user
-    project = get_object_or_404(selectors.visible_construction_projects(user), pk=pk)
     sources = services.drawable_accounts(project)
     available = services.source_positions(project)
-    form = UseRequestForm(
-        request.POST or None, project=project, sources=sources, available=available
-    )
-    may_request = services.may_request_use(user, project)
-    if request.method == "POST":
-        if not may_request:
-            raise PermissionDenied(_("You do not have permission to do this."))
-        if form.is_valid():
-            try:
-                services.request_use(project=project, user=user, lines=form.lines())
-            except DomainError as error:
-                _show_errors(form, error)
-            else:
-                messages.success(request, _("The quota is held until the request is decided."))
-                return redirect("allocations:construction", pk=pk)
+    if form is None:
+        form = UseRequestForm(project=project, sources=sources, available=available)
     lines = list(project.lines.select_related("account__entity", "hold", "approved_by"))
     for line in lines:
         line.state = _line_state(project, line)
+    held = [
+        line
+        for line in lines
+        if line.attempt == project.attempt and line.hold.status == HoldStatus.ACTIVE
+    ]
+    mine = [
+        line
+        for line in held
+        if line.approved_by_id is None and services.may_decide_line(user, line)
+    ]
     return render(
         request,
         "allocations/construction_detail.html",
@@ -346,7 +377,9 @@ def construction_detail(request, pk: int):
             ],
             "pollutants": list(Pollutant),
             "form": form,
-            "may_request": may_request,
+            "decide_form": decide_form or DecideForm(auto_id="id_decide_%s"),
+            "confirm": selectors.use_decision_texts(project, held, mine),
+            "may_request": services.may_request_use(user, project),
             "may_decide": services.may_decide_use(user, project),
             "may_withdraw": services.may_withdraw_use(user, project),
             "past_deadline": project.status == ConstructionStatus.REQUESTED
@@ -354,6 +387,31 @@ def construction_detail(request, pk: int):
             "correction": ledger_selectors.correction_box(user, project, corrections.CANCEL_USE),
         },
     )
+
+
+@login_required
+def construction_detail(request, pk: int):
+    user = request.user
+    project = get_object_or_404(selectors.visible_construction_projects(user), pk=pk)
+    form = None
+    if request.method == "POST":
+        if not services.may_request_use(user, project):
+            raise PermissionDenied(_("You do not have permission to do this."))
+        form = UseRequestForm(
+            request.POST,
+            project=project,
+            sources=services.drawable_accounts(project),
+            available=services.source_positions(project),
+        )
+        if form.is_valid():
+            try:
+                services.request_use(project=project, user=user, lines=form.lines())
+            except DomainError as error:
+                _show_errors(form, error)
+            else:
+                messages.success(request, _("The quota is held until the request is decided."))
+                return redirect("allocations:construction", pk=pk)
+    return _construction_page(request, project, form=form)
 
 
 USE_ACTIONS = {
@@ -369,19 +427,21 @@ def construction_act(request, pk: int, action: str):
     project = get_object_or_404(selectors.visible_construction_projects(request.user), pk=pk)
     if action not in USE_ACTIONS:
         raise PermissionDenied(_("Unknown action."))
-    comment = _posted_comment(request)
-    if comment is None:
-        return redirect("allocations:construction", pk=pk)
-    try:
-        project = USE_ACTIONS[action](project, request.user, comment)
-    except DomainError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("Done: the project is now %(status)s.") % {"status": project.get_status_display()},
-        )
-    return redirect("allocations:construction", pk=pk)
+    form = DecideForm(request.POST, auto_id="id_decide_%s")
+    if form.is_valid():
+        try:
+            project = USE_ACTIONS[action](project, request.user, form.cleaned_data["comment"])
+        except DomainError as error:
+            _decision_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Done: the project is now %(status)s.")
+                % {"status": project.get_status_display()},
+            )
+            return redirect("allocations:construction", pk=pk)
+    project = get_object_or_404(selectors.visible_construction_projects(request.user), pk=pk)
+    return _construction_page(request, project, decide_form=form)
 
 
 # --- Trade records ----------------------------------------------------------------------
@@ -436,20 +496,26 @@ def _may_confirm(user, record) -> bool:
     )
 
 
-@login_required
-def trade_detail(request, pk: int):
-    record = get_object_or_404(selectors.visible_trade_records(request.user), pk=pk)
+def _trade_page(request, record, decide_form=None):
     return render(
         request,
         "allocations/trade_detail.html",
         {
             "record": record,
             "may_decide": _may_confirm(request.user, record),
-            "decide_form": DecideForm(),
+            "decide_form": decide_form or DecideForm(auto_id="id_decide_%s"),
+            "confirm": selectors.trade_decision_texts(record),
             "correction": ledger_selectors.correction_box(
                 request.user, record, corrections.REVERSE_TRADE_RECORD
             ),
         },
+    )
+
+
+@login_required
+def trade_detail(request, pk: int):
+    return _trade_page(
+        request, get_object_or_404(selectors.visible_trade_records(request.user), pk=pk)
     )
 
 
@@ -459,22 +525,26 @@ TRADE_ACTIONS = {
 }
 
 
-def _record_act(request, record, actions, action: str, perm: str, url: str):
+def _record_act(request, record, actions, action: str, perm: str, url: str, page):
+    """Confirm or reject a maker–checker record; a refusal shows the page again with the
+    comment typed and the reason under it (``page(request, record, form)``)."""
     if action not in actions:
         raise PermissionDenied(_("Unknown action."))
     require(request.user, perm)
-    comment = _posted_comment(request)
-    if comment is not None:
+    form = DecideForm(request.POST, auto_id="id_decide_%s")
+    if form.is_valid():
         try:
-            record = actions[action](record, request.user, comment)
+            record = actions[action](record, request.user, form.cleaned_data["comment"])
         except DomainError as error:
-            messages.error(request, str(error))
+            _decision_error(form, error)
         else:
             messages.success(
                 request,
                 _("Done: the record is now %(status)s.") % {"status": record.get_status_display()},
             )
-    return redirect(url, pk=record.pk)
+            return redirect(url, pk=record.pk)
+    record.refresh_from_db()
+    return page(request, record, form)
 
 
 @login_required
@@ -482,7 +552,13 @@ def _record_act(request, record, actions, action: str, perm: str, url: str):
 def trade_act(request, pk: int, action: str):
     record = get_object_or_404(selectors.visible_trade_records(request.user), pk=pk)
     return _record_act(
-        request, record, TRADE_ACTIONS, action, "allocations.confirm_trade", "allocations:trade"
+        request,
+        record,
+        TRADE_ACTIONS,
+        action,
+        "allocations.confirm_trade",
+        "allocations:trade",
+        _trade_page,
     )
 
 
@@ -530,9 +606,7 @@ def reserve_intake_new(request):
     return render(request, "allocations/reserve_intake_form.html", {"form": form})
 
 
-@login_required
-def reserve_intake_detail(request, pk: int):
-    record = get_object_or_404(selectors.visible_reserve_intakes(request.user), pk=pk)
+def _intake_page(request, record, decide_form=None):
     user = request.user
     return render(
         request,
@@ -542,11 +616,21 @@ def reserve_intake_detail(request, pk: int):
             "may_decide": record.status == RecordStatus.PROPOSED
             and user.has_perm("allocations.confirm_reserve_intake")
             and record.proposed_by_id != user.pk,
-            "decide_form": DecideForm(),
+            "decide_form": decide_form or DecideForm(auto_id="id_decide_%s"),
+            "confirm": selectors.intake_decision_texts(
+                record, Entity.objects.filter(kind="BUREAU").first()
+            ),
             "correction": ledger_selectors.correction_box(
                 user, record, corrections.REVERSE_RESERVE_INTAKE
             ),
         },
+    )
+
+
+@login_required
+def reserve_intake_detail(request, pk: int):
+    return _intake_page(
+        request, get_object_or_404(selectors.visible_reserve_intakes(request.user), pk=pk)
     )
 
 
@@ -567,6 +651,7 @@ def reserve_intake_act(request, pk: int, action: str):
         action,
         "allocations.confirm_reserve_intake",
         "allocations:reserve_intake",
+        _intake_page,
     )
 
 

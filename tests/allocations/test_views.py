@@ -78,7 +78,7 @@ def test_overview_is_bounded(client_for, municipal_clerk, due, django_assert_max
     with django_assert_max_num_queries(12):
         page = client.get(reverse("allocations:overview"), params)
     assert page.status_code == 200
-    assert 'class="num met"' in page.content.decode()
+    assert 'class="met-status met"' in page.content.decode()
 
 
 def test_round_lifecycle_through_the_pages(
