@@ -1,6 +1,17 @@
 """Reads of reduction projects: what a user may see, list filters, status counts, queues."""
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 
 from ledger.models import EntityKind, User
 from ledger.permissions import is_human_user
@@ -134,3 +145,45 @@ def retier_records(*, everything: bool = False) -> list[RetierRecord]:
     if not everything:
         records = records.filter(action=RetierAction.KEPT_FOR_REVIEW, resolved_at__isnull=True)
     return list(records)
+
+
+# The orderings of the project list (``?order=<name>``, ``-<name>`` for descending): the
+# name in the URL, the key the keyset pages by. Tier and status sort in their workflow order,
+# not by code; an entity sorts by its code (the administrative division code).
+PROJECT_ORDERINGS = {
+    "id": "pk",
+    "name": "name",
+    "owner": "owner__code",
+    "year": "accounting_year",
+    "tier": "tier_rank",
+    "status": "status_rank",
+}
+DEFAULT_PROJECT_ORDER = ("id", True)  # newest first
+
+
+def project_order(value: str | None) -> tuple[str, bool]:
+    """The ordering a ``?order=`` value names, as (name, descending); anything that is not
+    a known ordering gives the default (newest first)."""
+    value = value or ""
+    name = value.removeprefix("-")
+    if name not in PROJECT_ORDERINGS:
+        return DEFAULT_PROJECT_ORDER
+    return name, value.startswith("-")
+
+
+def _rank(field: str, values: list[str]) -> Case:
+    return Case(
+        *(When(**{field: v}, then=Value(i)) for i, v in enumerate(values)),
+        default=Value(len(values)),
+        output_field=IntegerField(),
+    )
+
+
+def ordered_projects(projects: QuerySet[Project], name: str) -> tuple[QuerySet[Project], str]:
+    """The projects with what ordering ``name`` sorts by, and that key (for keyset paging)."""
+    key = PROJECT_ORDERINGS[name]
+    if key == "tier_rank":
+        projects = projects.annotate(tier_rank=_rank("tier", Tier.values))
+    elif key == "status_rank":
+        projects = projects.annotate(status_rank=_rank("status", Status.values))
+    return projects, key

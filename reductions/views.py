@@ -13,12 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from ledger import files
 from ledger import selectors as ledger_selectors
 from ledger.models import EntityKind, Pollutant
-from ledger.paging import keyset_page
+from ledger.paging import keyset_page, ordered_keyset_page, sort_headers
 from ledger.views import require
 
 from . import bundles, corrections, selectors, services, workflow
@@ -50,6 +51,19 @@ def _files_itself(project: Project) -> bool:
     return project.tier == Tier.PACKAGE and project.owner.kind == EntityKind.ENTERPRISE
 
 
+# The project list's columns: the ``?order=`` name that sorts by it (None: not sortable).
+PROJECT_COLUMNS = (
+    ("id", "#", ""),
+    ("name", gettext_lazy("Project"), ""),
+    ("owner", gettext_lazy("Entity"), ""),
+    (None, gettext_lazy("Type"), ""),
+    ("year", gettext_lazy("Year"), "num"),
+    ("tier", gettext_lazy("Tier"), ""),
+    ("status", gettext_lazy("Status"), ""),
+    (None, gettext_lazy("Reductions (t/a)"), "num"),
+)
+
+
 @login_required
 def project_list(request):
     user = request.user
@@ -61,13 +75,22 @@ def project_list(request):
     if params:
         projects = selectors.filter_projects(projects, params)
     counts = selectors.status_counts(user, projects, filtered=bool(params))
-    page = keyset_page(request, projects)
+    order, descending = selectors.project_order(request.GET.get("order"))
+    if (order, descending) == selectors.DEFAULT_PROJECT_ORDER:
+        page = keyset_page(request, projects)
+    else:
+        projects, key = selectors.ordered_projects(projects, order)
+        page = ordered_keyset_page(request, projects, key=key, descending=descending)
     return render(
         request,
         "reductions/project_list.html",
         {
             "form": form,
             "page": page,
+            "sorted": (order, descending) != selectors.DEFAULT_PROJECT_ORDER,
+            "headers": sort_headers(
+                request.GET, PROJECT_COLUMNS, order=order, descending=descending
+            ),
             "counts": [(Status(s).label, s, n) for s, n in counts.items()],
             "can_create": user.entity_id
             and user.has_perm("reductions.create_project", user.entity),
