@@ -156,7 +156,12 @@ class Pages:
             suffix = f"-{index + 1}" if len(self.opened) > 1 else ""
             name = f"{'failure' if failed else 'final'}{suffix}"
             try:
-                page.screenshot(path=self.artifacts / f"{name}.png", full_page=True)
+                try:
+                    page.screenshot(path=self.artifacts / f"{name}.png", full_page=True)
+                except PlaywrightError:
+                    # A very tall page (ReDoc) can outlast the timeout on a loaded machine:
+                    # the visible part is still worth keeping.
+                    page.screenshot(path=self.artifacts / f"{name}.png")
                 if failed:
                     (self.artifacts / f"{name}.html").write_text(page.content())
             except PlaywrightError:

@@ -40,3 +40,17 @@ def test_the_token_page_shows_a_new_token_once_and_passes_axe(district_clerk_pag
     assert axe_violations(page) == []
     visit(page, reverse("api_tokens"))
     assert secret not in page.content()
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown"),
+    [("zh-hans", "指标账户，含余额、预占量和可用量"), ("en", "Quota accounts with balance")],
+)
+def test_the_api_documentation_reads_in_chinese_or_in_english(anonymous_page, lang, shown):
+    page = anonymous_page
+    page.goto(f"/api/redoc/?lang={lang}")
+    page.wait_for_selector(".api-content", timeout=20_000)
+    assert page.locator("html").get_attribute("lang") == lang
+    assert page.get_by_text(shown).first.is_visible()
+    other = "en" if lang == "zh-hans" else "zh-hans"
+    assert page.locator(f"nav a[hreflang={other}]").count() == 1
