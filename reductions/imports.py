@@ -327,16 +327,18 @@ class ProjectImporter:
             .select_related("owner", "industry", "project_type", "plan_period")
             .prefetch_related("amounts")
         }
+        taken = {number: project.pk for number, project in existing.items()}
         seen: dict[str, int] = {}
         results = []
-        for index, row in enumerate(rows, start=1):
-            results.append(self._check_row(row, lookups, existing, seen))
-            if index % 200 == 0:
-                progress(index, len(rows))
+        with services.rules_read_once():
+            for index, row in enumerate(rows, start=1):
+                results.append(self._check_row(row, lookups, existing, taken, seen))
+                if index % 200 == 0:
+                    progress(index, len(rows))
         progress(len(rows), len(rows))
         return results
 
-    def _check_row(self, row: Row, lookups, existing, seen) -> RowResult:
+    def _check_row(self, row: Row, lookups, existing, taken, seen) -> RowResult:
         result = RowResult(number=row.number)
         values = sheet.check_cells(row, self.columns, result)
         number = values.get("number") or ""
@@ -380,7 +382,9 @@ class ProjectImporter:
             )
             return result
         try:
-            services.validate_project(owner=owner, data=data, amounts=amounts, project=project)
+            services.validate_project(
+                owner=owner, data=data, amounts=amounts, project=project, taken=taken
+            )
         except services.ProjectError as error:
             for field, message in error.errors.items():
                 result.error(FIELD_COLUMNS.get(field, "—"), message)

@@ -9,6 +9,8 @@ Permissions are asked through ``User.has_perm`` (the rules alone, no superuser b
 import datetime
 import os
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -86,11 +88,37 @@ class FilingRefused(ProjectError):
     kind = "refused"
 
 
+# Within rules_read_once(): every PackageRule by type id, newest first (an import checks
+# thousands of rows against the same few dozen rules).
+_RULES_READ: ContextVar[dict[int, list[PackageRule]] | None] = ContextVar(
+    "package_rules_read", default=None
+)
+
+
+@contextmanager
+def rules_read_once():
+    """Inside, :func:`rule_in_force` answers from the Annex 2 rows read once on entry."""
+    if _RULES_READ.get() is not None:
+        yield
+        return
+    by_type: dict[int, list[PackageRule]] = {}
+    for rule in PackageRule.objects.order_by("-effective_from", "-pk"):
+        by_type.setdefault(rule.project_type_id, []).append(rule)
+    token = _RULES_READ.set(by_type)
+    try:
+        yield
+    finally:
+        _RULES_READ.reset(token)
+
+
 def rule_in_force(
     project_type: ProjectType, on: datetime.date, *, rules=None
 ) -> PackageRule | None:
     """The Annex 2 row of the type in force on a date; ``rules`` is a manager of
     ``PackageRule`` (the current model by default, a historical one in migrations)."""
+    read = _RULES_READ.get() if rules is None else None
+    if read is not None:
+        return next((r for r in read.get(project_type.pk, ()) if r.effective_from <= on), None)
     rules = PackageRule.objects if rules is None else rules
     return (
         rules.filter(project_type=project_type, effective_from__lte=on)
@@ -268,15 +296,22 @@ PROJECT_FIELDS = (
 )
 
 
-def _free_number(number: str | None, project: Project | None) -> str:
+def _free_number(
+    number: str | None, project: Project | None, *, taken: Mapping[str, int] | None = None
+) -> str:
     """The project number, trimmed; refused when another project has it (imports and the
-    national results name projects by it)."""
+    national results name projects by it). ``taken`` (number → project id, read in one query
+    for every number of a batch) answers instead of a query per number."""
     number = (number or "").strip()
     if number:
-        other = Project.objects.filter(number=number)
-        if project is not None:
-            other = other.exclude(pk=project.pk)
-        if other.exists():
+        if taken is not None:
+            used = number in taken and (project is None or taken[number] != project.pk)
+        else:
+            other = Project.objects.filter(number=number)
+            if project is not None:
+                other = other.exclude(pk=project.pk)
+            used = other.exists()
+        if used:
             raise ProjectError(
                 {"number": _("Project number %(number)s is already used.") % {"number": number}},
                 code="duplicate_project_number",
@@ -285,13 +320,25 @@ def _free_number(number: str | None, project: Project | None) -> str:
 
 
 def validate_project(
-    *, owner: Entity, data: Mapping, amounts: Mapping[str, Decimal | None], project=None
+    *,
+    owner: Entity,
+    data: Mapping,
+    amounts: Mapping[str, Decimal | None],
+    project=None,
+    taken: Mapping[str, int] | None = None,
 ) -> tiers.TierResult:
     """The checks :func:`save_project` makes, without saving: an import previews every row
-    with them. Returns the tier result; raises ProjectError."""
+    with them (``taken``: see :func:`taken_numbers`). Returns the tier result; raises
+    ProjectError."""
     result, _clean, data = _validate(owner=owner, data=data, amounts=amounts)
-    _free_number(data.get("number"), project)
+    _free_number(data.get("number"), project, taken=taken)
     return result
+
+
+def taken_numbers(numbers: Iterable[str]) -> dict[str, int]:
+    """The projects already holding these numbers (number → id), in one query."""
+    wanted = {n.strip() for n in numbers if n and n.strip()}
+    return dict(Project.objects.filter(number__in=wanted).values_list("number", "pk"))
 
 
 def _fill(project: Project, data: Mapping, result: tiers.TierResult, user: User) -> None:
@@ -313,17 +360,20 @@ def create_projects(
     """Enter many new projects at once (a spreadsheet import): each (owner, data, amounts)
     passes the same permission and checks as :func:`save_project`; the projects, their
     amounts and their CREATE steps are then written in three bulk inserts, all or nothing."""
+    items = list(items)
+    taken = taken_numbers(data.get("number") or "" for _owner, data, _amounts in items)
     prepared = []
-    for owner, data, amounts in items:
-        if not user.has_perm("reductions.create_project", owner):
-            raise NotPermittedForUser(
-                _("You may not enter projects for %(owner)s.") % {"owner": owner}
-            )
-        result, clean, data = _validate(owner=owner, data=data, amounts=amounts)
-        data = {**data, "number": _free_number(data.get("number"), None)}
-        project = Project(owner=owner, created_by=user)
-        _fill(project, data, result, user)
-        prepared.append((project, clean))
+    with rules_read_once():
+        for owner, data, amounts in items:
+            if not user.has_perm("reductions.create_project", owner):
+                raise NotPermittedForUser(
+                    _("You may not enter projects for %(owner)s.") % {"owner": owner}
+                )
+            result, clean, data = _validate(owner=owner, data=data, amounts=amounts)
+            data = {**data, "number": _free_number(data.get("number"), None, taken=taken)}
+            project = Project(owner=owner, created_by=user)
+            _fill(project, data, result, user)
+            prepared.append((project, clean))
     with transaction.atomic():
         projects = Project.objects.bulk_create([project for project, _clean in prepared])
         ProjectAmount.objects.bulk_create(

@@ -429,3 +429,33 @@ def test_trades_from_csv_are_refused_as_a_whole(client_for, district_clerk):
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED and ".xlsx" in job.error
     assert not TradeRecord.objects.exists()
+
+
+# --- speed: reference rows read once, numbers in one query ------------------------------
+
+
+def test_rules_read_once_answer_as_the_query_does():
+    """The import's cached Annex 2 rows give the rule the per-row query gives, for every
+    type and date (before, between and after effective dates)."""
+    from reductions import services
+    from reductions.models import PackageRule, ProjectType
+
+    dates = {datetime.date(2015, 1, 1), datetime.date(2030, 12, 31)}
+    for effective in PackageRule.objects.values_list("effective_from", flat=True):
+        dates |= {effective, effective - datetime.timedelta(days=1)}
+    types = list(ProjectType.objects.all())
+    expected = {(t.pk, d): services.rule_in_force(t, d) for t in types for d in dates}
+    assert any(expected.values())
+    with services.rules_read_once():
+        got = {(t.pk, d): services.rule_in_force(t, d) for t in types for d in dates}
+    assert got == expected
+
+
+def test_the_preview_asks_a_fixed_number_of_queries(district_clerk, django_assert_max_num_queries):
+    from ledger.imports import read_rows
+
+    importer = ProjectImporter(district_clerk)
+    rows = read_rows(xlsx([project_row(n) for n in range(1, 201)]), importer.columns)
+    with django_assert_max_num_queries(20):
+        results = importer.check(rows)
+    assert [r.status for r in results] == ["new"] * 200
