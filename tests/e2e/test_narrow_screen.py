@@ -1,0 +1,60 @@
+"""A clerk on a phone (375 px wide): the project list, a project's page and the project form
+fit the screen; a wide table scrolls inside its own box, never the page (issue 12)."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from reductions import services
+from tests.factories import make_project
+
+from .helpers import assert_chinese, visit
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 375, "height": 812}
+
+
+def page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def test_project_list_detail_and_form_fit_375_px(
+    district_clerk, district_approver, district_clerk_page, artifacts
+):
+    certified = make_project(
+        district_clerk,
+        name="张江镇农村生活污水处理设施提标改造工程（二期）",
+        amounts={"COD": "0.08", "NH3N": "0.02"},
+        completion_date=datetime.date(2025, 9, 30),
+    )
+    services.act(
+        project=certified,
+        user=district_approver,
+        action="approve",
+        comment="核定减排量与监测报告一致，同意。",
+        amounts={"COD": "0.075"},
+    )
+    make_project(district_clerk, name="锅炉低氮改造", amounts={"COD": "2"})
+
+    page = district_clerk_page
+    page.set_viewport_size(PHONE)
+
+    visit(page, reverse("reductions:list") + "?order=name")
+    assert_chinese(page)
+    page.screenshot(path=str(artifacts / "list-375.png"), full_page=True)
+    assert page_width(page) <= PHONE["width"]
+    # The table keeps its columns and scrolls in its box.
+    box = page.locator(".table-scroll")
+    assert box.evaluate("e => e.scrollWidth > e.clientWidth")
+    assert "核定" in page.locator("table.project-list").inner_text()
+
+    visit(page, reverse("reductions:detail", args=[certified.pk]))
+    page.screenshot(path=str(artifacts / "detail-375.png"), full_page=True)
+    assert page_width(page) <= PHONE["width"]
+
+    visit(page, reverse("reductions:new"))
+    page.screenshot(path=str(artifacts / "form-375.png"), full_page=True)
+    assert page_width(page) <= PHONE["width"]
+    assert page.js_errors == []
