@@ -179,8 +179,18 @@ class ProjectForm(forms.ModelForm):
 
 
 class ReviewForm(forms.Form):
+    """A review step: approve (certify, record the national result) or return to the maker.
+
+    What is required depends on the button: a return needs its reason; recording the
+    Ministry's result needs the document number and date. ``action`` is the posted one (None
+    when the page is only shown: the fields are then marked as the approval needs them)."""
+
     comment = forms.CharField(
-        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when you return the project: say why."),
     )
     document_number = forms.CharField(
         label=_("National document no."), required=False, max_length=100
@@ -191,12 +201,16 @@ class ReviewForm(forms.Form):
         widget=ISODateInput(),
     )
 
-    def __init__(self, *args, project=None, national: bool = False, **kwargs):
+    def __init__(self, *args, project=None, national: bool = False, action=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.action = action
         if not national:
             # Only the step that records the Ministry's result asks for its document.
             del self.fields["document_number"]
             del self.fields["document_date"]
+        elif action != "return":
+            self.fields["document_number"].required = True
+            self.fields["document_date"].required = True
         for row in project.amounts.all() if project else []:
             self.fields[AMOUNT_FIELDS[row.pollutant]] = amount_field(
                 _("%(pollutant)s as reviewed (t/a)") % {"pollutant": Pollutant(row.pollutant).label}
@@ -204,6 +218,12 @@ class ReviewForm(forms.Form):
             self.initial[AMOUNT_FIELDS[row.pollutant]] = (
                 row.certified if row.certified is not None else row.claimed
             )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.action == "return" and not (cleaned.get("comment") or "").strip():
+            self.add_error("comment", _("Say why the project is returned."))
+        return cleaned
 
     def amounts(self) -> dict:
         return {p: self.cleaned_data[f] for p, f in AMOUNT_FIELDS.items() if f in self.cleaned_data}
@@ -232,7 +252,12 @@ class FilingForm(forms.Form):
 
 
 class RejectFilingForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why the filing is rejected.")},
+    )
 
 
 class AttachmentForm(forms.Form):

@@ -1,5 +1,9 @@
 """Reads of reduction projects: what a user may see, list filters, status counts, queues."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import (
     Case,
     Count,
@@ -13,10 +17,10 @@ from django.db.models import (
     When,
 )
 
-from ledger.models import EntityKind, User
+from ledger.models import EntityKind, Pollutant, Role, User
 from ledger.permissions import is_human_user
 
-from . import workflow
+from . import confirm, workflow
 from .models import (
     Attachment,
     BundleFiling,
@@ -137,6 +141,37 @@ def queue(user: User) -> QuerySet[Project]:
                     condition |= here
                 waiting = step.target
     return visible_projects(user).filter(condition).exclude(took_part).order_by("updated_at")
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One step of a project's history as the reader sees it: labels, not stored codes."""
+
+    review: Review
+    role: str
+    amounts: str
+
+
+def timeline(reviews: Iterable[Review]) -> list[TimelineRow]:
+    """The project's history with roles and pollutants named in the reader's language and
+    amounts in tonnes with 3 decimals."""
+    order = list(Pollutant.values)
+    rows = []
+    for review in reviews:
+        role = str(Role(review.role).label) if review.role in Role.values else review.role
+        amounts = [
+            (p, Decimal(review.amounts[p]))
+            for p in order
+            if review.amounts.get(p) not in (None, "")
+        ]
+        rows.append(
+            TimelineRow(
+                review=review,
+                role=role,
+                amounts=confirm.amounts_text(amounts) if amounts else "",
+            )
+        )
+    return rows
 
 
 def retier_records(*, everything: bool = False) -> list[RetierRecord]:

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET, require_POST
 from ledger import files
 from ledger import selectors as ledger_selectors
 from ledger.models import EntityKind, Pollutant
-from ledger.paging import keyset_page, ordered_keyset_page, sort_headers
+from ledger.paging import KeysetPage, keyset_page, ordered_keyset_page, sort_headers
 from ledger.views import require
 
-from . import bundles, corrections, selectors, services, workflow
+from . import bundles, confirm, corrections, selectors, services, workflow
 from .forms import (
     AMOUNT_FIELDS,
     AttachmentForm,
@@ -174,34 +174,28 @@ def tier_preview(request):
     )
 
 
-@login_required
-def project_detail(request, pk: int):
-    project = get_object_or_404(
-        Project.objects.select_related(
-            "owner", "project_type__parent", "industry", "plan_period", "created_by", "filing"
-        ),
-        pk=pk,
-    )
-    require(request.user, "reductions.see_project", project)
+def _detail_page(request, project: Project, *, status: int = 200, **forms):
+    """The project page; ``forms`` are bound forms to show again with the user's input and
+    their errors (review_form, submit_form, attachment_form)."""
     step = workflow.next_step(project)
     user = request.user
-    can_edit = user.has_perm("reductions.edit_project", project)
     filing = project.filing
     submit_initial = (
         {"filing_number": filing.filing_number, "filing_date": filing.filing_date}
         if filing is not None and filing.self_filed
         else {}
     )
+    reviews = list(Review.objects.filter(project=project).select_related("actor"))
     return render(
         request,
         "reductions/project_detail.html",
         {
             "project": project,
             "amounts": [(Pollutant(a.pollutant).label, a) for a in project.amounts.all()],
-            "reviews": Review.objects.filter(project=project).select_related("actor"),
+            "timeline": selectors.timeline(reviews),
             "attachments": project.attachments.all(),
             "step": step,
-            "can_edit": can_edit,
+            "can_edit": user.has_perm("reductions.edit_project", project),
             "can_review": user.has_perm("reductions.review_project", project),
             "can_withdraw": user.has_perm("reductions.withdraw_project", project),
             "correction": ledger_selectors.correction_box(
@@ -213,77 +207,116 @@ def project_detail(request, pk: int):
                 and step.target == Status.CERTIFIED
                 and (filing is None or filing.status != FilingStatus.FILED)
             ),
-            "review_form": ReviewForm(
-                project=project, national=bool(step and step.records_national_result)
-            ),
-            "submit_form": SubmitForm(
-                filing=_files_itself(project), initial=submit_initial, prefix="submit"
-            ),
-            "attachment_form": AttachmentForm(),
+            "review_form": forms.get("review_form")
+            or ReviewForm(project=project, national=bool(step and step.records_national_result)),
+            "submit_form": forms.get("submit_form")
+            or SubmitForm(filing=_files_itself(project), initial=submit_initial, prefix="submit"),
+            "attachment_form": forms.get("attachment_form") or AttachmentForm(),
+            "approve_confirm": confirm.review_step(project, step),
+            "withdraw_confirm": confirm.withdraw(project),
         },
+        status=status,
     )
+
+
+def _project_or_404(pk: int) -> Project:
+    return get_object_or_404(
+        Project.objects.select_related(
+            "owner", "project_type__parent", "industry", "plan_period", "created_by", "filing"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+def project_detail(request, pk: int):
+    project = _project_or_404(pk)
+    require(request.user, "reductions.see_project", project)
+    return _detail_page(request, project)
 
 
 @login_required
 @require_POST
 def project_act(request, pk: int, action: str):
-    project = get_object_or_404(Project.objects.select_related("owner"), pk=pk)
+    """A workflow action. A refusal shows the page again with what the user typed (comment,
+    amounts, document number and dates) and the message under its field."""
+    project = _project_or_404(pk)
     require(request.user, "reductions.see_project", project)
     step = workflow.next_step(project)
+    if action == workflow.WITHDRAW:
+        # Nothing is typed for a withdrawal: a refusal is a message on the page.
+        try:
+            project = services.act(project=project, user=request.user, action=action)
+        except services.ProjectError as error:
+            _flash(request, error)
+        else:
+            messages.success(
+                request,
+                _("Done: the project is now %(status)s.")
+                % {"status": project.get_status_display()},
+            )
+        return redirect("reductions:detail", pk=pk)
     if action == workflow.SUBMIT:
         form = SubmitForm(request.POST, filing=_files_itself(project), prefix="submit")
+        form_name = "submit_form"
     else:
         form = ReviewForm(
-            request.POST, project=project, national=bool(step and step.records_national_result)
-        )
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect("reductions:detail", pk=pk)
-    try:
-        project = services.act(
+            request.POST,
             project=project,
-            user=request.user,
+            national=bool(step and step.records_national_result),
             action=action,
-            comment=form.cleaned_data.get("comment", ""),
-            amounts=form.amounts() if action == workflow.APPROVE else None,
-            document_number=form.cleaned_data.get("document_number", ""),
-            document_date=form.cleaned_data.get("document_date"),
-            filing_number=form.cleaned_data.get("filing_number", ""),
-            filing_date=form.cleaned_data.get("filing_date"),
         )
-    except services.ProjectError as error:
-        _flash(request, error)
-    else:
-        messages.success(
-            request,
-            _("Done: the project is now %(status)s.") % {"status": project.get_status_display()},
-        )
-    return redirect("reductions:detail", pk=pk)
+        form_name = "review_form"
+    if form.is_valid():
+        try:
+            project = services.act(
+                project=project,
+                user=request.user,
+                action=action,
+                comment=form.cleaned_data.get("comment", ""),
+                amounts=form.amounts() if action == workflow.APPROVE else None,
+                document_number=form.cleaned_data.get("document_number", ""),
+                document_date=form.cleaned_data.get("document_date"),
+                filing_number=form.cleaned_data.get("filing_number", ""),
+                filing_date=form.cleaned_data.get("filing_date"),
+            )
+        except services.ProjectError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Done: the project is now %(status)s.")
+                % {"status": project.get_status_display()},
+            )
+            return redirect("reductions:detail", pk=pk)
+    shown = "reductions.edit_project" if form_name == "submit_form" else "reductions.review_project"
+    if not request.user.has_perm(shown, project):
+        # The page does not show this form to the user (not their step, or no longer): the
+        # refusal is a message on the page.
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("reductions:detail", pk=pk)
+    return _detail_page(request, project, status=400, **{form_name: form})
 
 
 @login_required
 @require_POST
 def attachment_add(request, pk: int):
-    project = get_object_or_404(Project, pk=pk)
+    project = _project_or_404(pk)
     require(request.user, "reductions.see_project", project)
     form = AttachmentForm(request.POST, request.FILES)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect("reductions:detail", pk=pk)
-    try:
-        services.add_attachment(
-            project=project, upload=form.cleaned_data["file"], user=request.user
-        )
-    except services.ProjectError as error:
-        for message in error.errors.values():
-            messages.error(request, message)
-    else:
-        messages.success(request, _("The evidence was added."))
-    return redirect("reductions:detail", pk=pk)
+    if form.is_valid():
+        try:
+            services.add_attachment(
+                project=project, upload=form.cleaned_data["file"], user=request.user
+            )
+        except services.ProjectError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The evidence was added."))
+            return redirect("reductions:detail", pk=pk)
+    return _detail_page(request, project, status=400, attachment_form=form)
 
 
 @login_required
@@ -298,14 +331,18 @@ def attachment_download(request, pk: int, attachment_id: int):
     return files.private_file_response(attachment.file, filename=attachment.original_name)
 
 
+QUEUE_SIZE = 200
+
+
 @login_required
 def my_queue(request):
-    projects = selectors.queue(request.user).prefetch_related("amounts")
+    """待我处理: the projects whose review step waits for this user, oldest first, with how
+    long each has waited; several can be approved as claimed at once."""
     if request.method == "POST":
         # Every chosen project goes to the service, which says why one cannot be approved
         # (not filed yet, maker–checker…) rather than skipping it silently.
         chosen = selectors.visible_projects(request.user).filter(
-            pk__in=request.POST.getlist("project")
+            pk__in=[pk for pk in request.POST.getlist("project") if pk.isdigit()]
         )
         done = 0
         for project in chosen:
@@ -316,9 +353,21 @@ def my_queue(request):
                 messages.error(request, f"{project.name}: {error}")
         if done:
             messages.success(request, _("%(n)s project(s) approved.") % {"n": done})
+        elif not chosen:
+            messages.error(request, _("Choose at least one project to approve."))
         return redirect("reductions:queue")
-    page = keyset_page(request, projects, size=100)
-    return render(request, "reductions/queue.html", {"page": page})
+    waiting = selectors.queue(request.user).prefetch_related("amounts")
+    projects = list(waiting.order_by("updated_at", "pk")[: QUEUE_SIZE + 1])
+    return render(
+        request,
+        "reductions/queue.html",
+        {
+            "page": KeysetPage(projects[:QUEUE_SIZE], newer_query=None, older_query=None),
+            "more": len(projects) > QUEUE_SIZE,
+            "size": QUEUE_SIZE,
+            "bulk_confirm": confirm.bulk_approve(),
+        },
+    )
 
 
 @login_required
@@ -344,9 +393,7 @@ def _bundle_url(key: str) -> str:
     return f"{reverse('reductions:bundle')}?{urlencode({'key': key})}"
 
 
-@login_required
-def bundle_detail(request):
-    bundle = _bundle_or_404(request)
+def _bundle_page(request, bundle: bundles.Bundle, filing_form=None, *, status: int = 200):
     return render(
         request,
         "reductions/bundle_detail.html",
@@ -354,9 +401,15 @@ def bundle_detail(request):
             "bundle": bundle,
             "key": bundle.key,
             "can_record": request.user.has_perm("reductions.record_filing", bundle.owner),
-            "filing_form": FilingForm(),
+            "filing_form": filing_form or FilingForm(),
         },
+        status=status,
     )
+
+
+@login_required
+def bundle_detail(request):
+    return _bundle_page(request, _bundle_or_404(request))
 
 
 def _sheet_response(bundle: bundles.Bundle):
@@ -390,54 +443,64 @@ def bundle_export(request):
 @login_required
 @require_POST
 def bundle_record_filing(request):
+    """Record a bundle's national filing; a refusal shows the bundle again with the number
+    and date typed and the message under its field."""
     bundle = _bundle_or_404(request)
     require(request.user, "reductions.record_filing", bundle.owner)
     form = FilingForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(_bundle_url(bundle.key))
-    try:
-        filing = bundles.record_filing(
-            user=request.user,
-            bundle=bundle,
-            filing_number=form.cleaned_data["filing_number"],
-            filing_date=form.cleaned_data["filing_date"],
-        )
-    except services.ProjectError as error:
-        _flash(request, error)
-        return redirect(_bundle_url(bundle.key))
-    messages.success(
-        request,
-        _("The filing was recorded; a district approver confirms it next."),
-    )
-    return redirect("reductions:filing", pk=filing.pk)
+    if form.is_valid():
+        try:
+            filing = bundles.record_filing(
+                user=request.user,
+                bundle=bundle,
+                filing_number=form.cleaned_data["filing_number"],
+                filing_date=form.cleaned_data["filing_date"],
+            )
+        except services.ProjectError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("The filing was recorded; a district approver confirms it next."),
+            )
+            return redirect("reductions:filing", pk=filing.pk)
+    return _bundle_page(request, bundle, form, status=400)
 
 
 def _filing_or_404(request, pk: int):
     return get_object_or_404(selectors.visible_filings(request.user), pk=pk)
 
 
-@login_required
-def filing_detail(request, pk: int):
-    filing = _filing_or_404(request, pk)
+def _filing_page(request, filing, reject_form=None, *, status: int = 200):
     user = request.user
-    waiting = list(filing.projects.filter(status=Status.DISTRICT_REVIEWED).select_related("owner"))
+    waiting = list(
+        filing.projects.filter(status=Status.DISTRICT_REVIEWED)
+        .select_related("owner")
+        .prefetch_related("amounts")
+    )
+    bundle = bundles.filing_bundle(filing)
     return render(
         request,
         "reductions/filing_detail.html",
         {
             "filing": filing,
-            "bundle": bundles.filing_bundle(filing),
+            "bundle": bundle,
             "current": {p.pk: p for p in filing.projects.all()},
             "can_decide": user.has_perm("reductions.decide_filing", filing),
             "can_certify": filing.status == FilingStatus.FILED
             and bool(waiting)
             and all(user.has_perm("reductions.review_project", p) for p in waiting),
-            "reject_form": RejectFilingForm(),
+            "reject_form": reject_form or RejectFilingForm(),
+            "certify_confirm": confirm.whole_bundle(waiting),
+            "filing_confirm": confirm.confirm_filing(filing, bundle),
         },
+        status=status,
     )
+
+
+@login_required
+def filing_detail(request, pk: int):
+    return _filing_page(request, _filing_or_404(request, pk))
 
 
 @login_required
@@ -450,20 +513,29 @@ def filing_export(request, pk: int):
 @require_POST
 def filing_decide(request, pk: int, decision: str):
     filing = _filing_or_404(request, pk)
-    try:
-        if decision == "confirm":
+    if decision == "confirm":
+        try:
             bundles.confirm_filing(user=request.user, filing=filing)
-            messages.success(request, _("The filing is confirmed: the bundle is filed."))
-        elif decision == "reject":
-            bundles.reject_filing(
-                user=request.user, filing=filing, reason=request.POST.get("reason", "")
-            )
-            messages.success(request, _("The filing was rejected; its projects wait for filing."))
+        except services.ProjectError as error:
+            _flash(request, error)
         else:
-            raise Http404
-    except services.ProjectError as error:
-        _flash(request, error)
-    return redirect("reductions:filing", pk=filing.pk)
+            messages.success(request, _("The filing is confirmed: the bundle is filed."))
+        return redirect("reductions:filing", pk=filing.pk)
+    if decision != "reject":
+        raise Http404
+    # A refusal of the rejection shows the reason typed again, with the message under it.
+    form = RejectFilingForm(request.POST)
+    if form.is_valid():
+        try:
+            bundles.reject_filing(
+                user=request.user, filing=filing, reason=form.cleaned_data["reason"]
+            )
+        except services.ProjectError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The filing was rejected; its projects wait for filing."))
+            return redirect("reductions:filing", pk=filing.pk)
+    return _filing_page(request, filing, form, status=400)
 
 
 @login_required

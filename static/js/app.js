@@ -8,6 +8,41 @@
     });
   });
 
+  // A checkbox with data-select-all="<name>" ticks every checkbox of that name in its form
+  // (shown as partly ticked when some are). A submit button's data-confirm-count is its
+  // confirmation text with {n} replaced by how many are ticked; with none ticked it asks
+  // nothing and the server says to choose.
+  document.querySelectorAll("input[data-select-all]").forEach(function (all) {
+    var form = all.form;
+    var boxes = function () {
+      return form.querySelectorAll('input[type="checkbox"][name="' + all.dataset.selectAll + '"]');
+    };
+    var sync = function () {
+      var ticked = 0;
+      var total = 0;
+      boxes().forEach(function (box) {
+        total += 1;
+        if (box.checked) ticked += 1;
+      });
+      all.checked = total > 0 && ticked === total;
+      all.indeterminate = ticked > 0 && ticked < total;
+      form.querySelectorAll("[data-confirm-count]").forEach(function (button) {
+        if (ticked) button.dataset.confirm = button.dataset.confirmCount.split("{n}").join(ticked);
+        else delete button.dataset.confirm;
+      });
+    };
+    all.addEventListener("change", function () {
+      boxes().forEach(function (box) {
+        box.checked = all.checked;
+      });
+      sync();
+    });
+    form.addEventListener("change", function (event) {
+      if (event.target !== all) sync();
+    });
+    sync();
+  });
+
   // A submit button or form with data-confirm asks once, in the page's own dialog, saying
   // what will happen; the form is submitted (by the same button) only on 确认.
   var dialog = document.getElementById("confirm-dialog");

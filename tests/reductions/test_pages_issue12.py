@@ -1,0 +1,335 @@
+"""Issue 12 on the reduction pages: input kept on every error with the message under its
+field, a confirmation that says what will post, no raw codes in the history, the queue
+oldest first with select-all."""
+
+import datetime
+import html
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from reductions import services
+from reductions.models import BundleFiling, Project, Status
+from tests.factories import file_bundle, make_project
+
+pytestmark = pytest.mark.django_db
+
+
+def act(project, user, action, **kwargs):
+    return services.act(project=project, user=user, action=action, **kwargs)
+
+
+def page_of(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def confirm_of(page: str, label: str) -> str:
+    """The data-confirm text of the submit button labelled ``label``."""
+    for attrs, text in re.findall(r"<button([^>]*)>([^<]*)</button>", page):
+        if text.strip() == label:
+            found = re.search(r'data-confirm="([^"]*)"', attrs)
+            return found.group(1) if found else ""
+    raise AssertionError(f"no button {label!r}")
+
+
+def field_error(page: str, field: str) -> str:
+    """The error shown under a field (templates/_form.html), linked from the input."""
+    box = re.search(rf'<div class="field-errors" id="id_{field}_error">(.*?)</div>', page, re.S)
+    assert box, f"no error under {field}"
+    tag = re.search(rf'<(?:input|textarea|select)[^>]*\bid="id_{field}"[^>]*>', page)
+    assert tag and f"id_{field}_error" in tag.group(0), "the input does not name its error"
+    return re.sub(r"<[^>]+>", "", box.group(1)).strip()
+
+
+# Item 2: the user's input is kept, the message is under its field.
+
+
+def test_a_return_without_reason_keeps_the_amounts_and_says_why_under_the_comment(
+    client_for, district_clerk, district_approver
+):
+    project = make_project(district_clerk, amounts={"COD": "6"})
+    response = client_for(district_approver).post(
+        reverse("reductions:act", args=[project.pk, "return"]),
+        {"comment": "   ", "amount_COD": "5.250"},
+    )
+    assert response.status_code == 400
+    page = page_of(response)
+    assert field_error(page, "comment") == "请填写退回的理由。"
+    assert 'value="5.250"' in page
+    project.refresh_from_db()
+    assert project.status == Status.SUBMITTED
+
+
+def test_a_reviewed_amount_above_the_claim_keeps_the_typed_comment(
+    client_for, district_clerk, district_approver
+):
+    project = make_project(district_clerk, amounts={"COD": "6"})
+    response = client_for(district_approver).post(
+        reverse("reductions:act", args=[project.pk, "approve"]),
+        {"comment": "现场核查：在线监测数据已核对", "amount_COD": "7"},
+    )
+    assert response.status_code == 400
+    page = page_of(response)
+    assert "现场核查：在线监测数据已核对</textarea>" in page
+    assert "超过" in field_error(page, "amount_COD")
+    assert 'value="7"' in page
+    project.refresh_from_db()
+    assert project.status == Status.SUBMITTED
+
+
+def test_a_national_result_refused_keeps_number_date_amounts_and_comment(
+    client_for, enterprise_user, municipal_approver, municipal_clerk
+):
+    project = make_project(enterprise_user, amounts={"COD": "9"})
+    act(project, municipal_approver, "approve")
+    future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    response = client_for(municipal_clerk).post(
+        reverse("reductions:act", args=[project.pk, "approve"]),
+        {
+            "comment": "部函已到",
+            "document_number": "环办总量函〔2026〕3号",
+            "document_date": future,
+            "amount_COD": "8.5",
+        },
+    )
+    assert response.status_code == 400
+    page = page_of(response)
+    assert field_error(page, "document_date") == "国家核定日期不能晚于今天。"
+    assert 'value="环办总量函〔2026〕3号"' in page
+    assert f'value="{future}"' in page and 'value="8.5"' in page
+    assert "部函已到</textarea>" in page
+
+
+def test_a_missing_national_document_is_said_under_its_field_and_marked_required(
+    client_for, enterprise_user, municipal_approver, municipal_clerk
+):
+    project = make_project(enterprise_user, amounts={"COD": "9"})
+    act(project, municipal_approver, "approve")
+    client = client_for(municipal_clerk)
+    page = page_of(client.get(reverse("reductions:detail", args=[project.pk])))
+    # Required for the national result: marked for the eye and as `required` for readers.
+    assert re.search(r'国家核定文号<span class="required" aria-hidden="true"> \*</span>', page)
+    assert re.search(r'<input[^>]*name="document_number"[^>]*required', page)
+    response = client.post(
+        reverse("reductions:act", args=[project.pk, "approve"]),
+        {"comment": "等文号", "amount_COD": "9"},
+    )
+    assert response.status_code == 400
+    page = page_of(response)
+    assert field_error(page, "document_number") == "该字段是必填项。"
+    assert "等文号</textarea>" in page
+
+
+def test_a_refused_submission_keeps_the_enterprise_filing_number(
+    client_for, enterprise_user, municipal_approver
+):
+    project = make_project(enterprise_user, amounts={"COD": "2"}, submit=False)
+    assert project.tier == "PACKAGE"
+    from tests.factories import attach_evidence
+
+    attach_evidence(project, enterprise_user)
+    future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    response = client_for(enterprise_user).post(
+        reverse("reductions:act", args=[project.pk, "submit"]),
+        {"submit-filing_number": "GJ-2025-0042", "submit-filing_date": future},
+    )
+    assert response.status_code == 400
+    page = page_of(response)
+    assert 'value="GJ-2025-0042"' in page
+    assert field_error(page, "submit-filing_date")
+
+
+def test_a_filing_number_used_before_is_said_under_it_with_the_date_kept(
+    client_for, district_clerk, district_approver
+):
+    first = act(make_project(district_clerk, amounts={"COD": "2"}), district_approver, "approve")
+    file_bundle([first], clerk=district_clerk, approver=district_approver, number="GJ-7")
+    other_type = act(
+        make_project(district_clerk, code="A_VOC_TREATMENT", amounts={"VOCS": "4"}),
+        district_approver,
+        "approve",
+    )
+    from reductions import bundles
+
+    bundle = next(b for b in bundles.bundles(district_clerk) if other_type in b.projects)
+    url = f"{reverse('reductions:bundle_file')}?key={bundle.key}"
+    response = client_for(district_clerk).post(
+        url, {"filing_number": "GJ-7", "filing_date": "2025-08-02"}
+    )
+    assert response.status_code == 400
+    page = page_of(response)
+    assert "GJ-7" in field_error(page, "filing_number")
+    assert 'value="2025-08-02"' in page and 'value="GJ-7"' in page
+    assert BundleFiling.objects.count() == 1
+
+
+def test_a_filing_rejected_without_reason_is_said_under_the_reason(
+    client_for, district_clerk, district_approver
+):
+    from reductions import bundles
+
+    project = act(make_project(district_clerk, amounts={"COD": "2"}), district_approver, "approve")
+    bundle = next(b for b in bundles.bundles(district_clerk) if project in b.projects)
+    filing = bundles.record_filing(
+        user=district_clerk,
+        bundle=bundle,
+        filing_number="GJ-9",
+        filing_date=datetime.date(2025, 8, 1),
+    )
+    response = client_for(district_approver).post(
+        reverse("reductions:filing_decide", args=[filing.pk, "reject"]), {"reason": ""}
+    )
+    assert response.status_code == 400
+    assert field_error(page_of(response), "reason") == "请填写驳回该填报的理由。"
+    filing.refresh_from_db()
+    assert filing.status == "PENDING"
+
+
+def test_a_bad_evidence_file_is_said_under_the_file_field(client_for, district_clerk):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    project = make_project(district_clerk, submit=False)
+    response = client_for(district_clerk).post(
+        reverse("reductions:attachment", args=[project.pk]),
+        {"file": SimpleUploadedFile("脚本.exe", b"MZ...", content_type="application/pdf")},
+    )
+    assert response.status_code == 400
+    assert "脚本.exe" in field_error(page_of(response), "file")
+
+
+# Item 4: each action that posts or cannot be undone says what it will do.
+
+
+def test_certifying_a_micro_project_says_which_account_is_credited(
+    client_for, district_clerk, district_approver
+):
+    project = make_project(district_clerk, code="A_VEHICLE_FUEL_OTHER", amounts={"NOX": "0.08"})
+    assert project.tier == "MICRO"
+    page = page_of(
+        client_for(district_approver).get(reverse("reductions:detail", args=[project.pk]))
+    )
+    text = confirm_of(page, "核定")
+    assert "将向浦东新区 NOx 账户入账 0.080 t" in text, text
+    assert project.name in text
+
+
+def test_certifying_in_english_says_the_same_in_english(
+    en_client, district_clerk, district_approver
+):
+    from tests.conftest import login
+
+    project = make_project(district_clerk, amounts={"COD": "0.08", "NH3N": "0.02"})
+    page = page_of(
+        login(en_client, district_approver).get(reverse("reductions:detail", args=[project.pk]))
+    )
+    text = confirm_of(page, "Certify")
+    assert "credit 0.080 t to the COD account of Pudong New Area" in text, text
+    assert "credit 0.020 t to the NH3-N account of Pudong New Area" in text, text
+
+
+def test_recording_a_national_result_says_what_is_certified(
+    client_for, enterprise_user, municipal_approver, municipal_clerk
+):
+    project = make_project(enterprise_user, amounts={"COD": "9"})
+    act(project, municipal_approver, "approve", amounts={"COD": "8.5"})
+    page = page_of(client_for(municipal_clerk).get(reverse("reductions:detail", args=[project.pk])))
+    text = confirm_of(page, "录入国家核定结果")
+    assert "COD 8.500 t" in text and "现在不记账" in text, text
+
+
+def test_an_intermediate_approval_and_a_return_ask_nothing(
+    client_for, district_clerk, district_approver
+):
+    project = make_project(district_clerk, amounts={"COD": "6"})  # KEY: district step first
+    page = page_of(
+        client_for(district_approver).get(reverse("reductions:detail", args=[project.pk]))
+    )
+    assert confirm_of(page, "批准") == ""
+    assert confirm_of(page, "退回录入人员") == ""
+
+
+def test_withdrawing_says_it_cannot_be_undone(client_for, district_clerk):
+    project = make_project(district_clerk, amounts={"COD": "6"})
+    page = page_of(client_for(district_clerk).get(reverse("reductions:detail", args=[project.pk])))
+    text = confirm_of(page, "撤回")
+    assert project.name in text and "不能再次提交" in text, text
+
+
+def test_whole_bundle_certification_says_how_many_and_the_totals(
+    client_for, district_clerk, district_approver, municipal_approver
+):
+    a = act(make_project(district_clerk, amounts={"COD": "2"}), district_approver, "approve")
+    b = act(
+        make_project(district_clerk, amounts={"COD": "3.5", "NH3N": "0.4"}),
+        district_approver,
+        "approve",
+    )
+    filing = file_bundle([a, b], clerk=district_clerk, approver=district_approver)
+    page = page_of(
+        client_for(municipal_approver).get(reverse("reductions:filing", args=[filing.pk]))
+    )
+    text = confirm_of(page, "整包核定")
+    assert "共 2 个项目" in text and "COD 5.500 t、NH3-N 0.400 t" in text, text
+
+
+def test_bulk_approval_says_how_many_once_chosen(client_for, district_clerk, district_approver):
+    make_project(district_clerk, amounts={"COD": "6"})
+    page = page_of(client_for(district_approver).get(reverse("reductions:queue")))
+    button = re.search(r"<button[^>]*data-confirm-count=\"([^\"]*)\"", page)
+    assert button and "{n}" in button.group(1) and "批量通过" in button.group(1)
+    assert 'data-select-all="project"' in page
+
+
+# Item 5 and the queue.
+
+
+def test_history_names_roles_and_pollutants_in_the_readers_language(
+    client_for, district_clerk, district_approver, settings
+):
+    project = make_project(district_clerk, code="A_VOC_TREATMENT", amounts={"VOCS": "3"})
+    act(project, district_approver, "return", comment="补充监测报告")
+    url = reverse("reductions:detail", args=[project.pk])
+    client = client_for(district_approver)
+    timeline = page_of(client.get(url)).split('id="timeline"')[-1]
+    assert "DISTRICT_CLERK" not in timeline and "VOCS" not in timeline
+    assert "区经办" in timeline and "区审核" in timeline, timeline
+    assert "VOCs 3.000 t" in timeline
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    timeline = page_of(client.get(url)).split('id="timeline"')[-1]
+    assert "District clerk" in timeline and "District approver" in timeline
+    assert "DISTRICT_CLERK" not in timeline and "VOCs 3.000 t" in timeline
+
+
+def test_queue_is_oldest_first_with_age_and_refuses_an_empty_choice(
+    client_for, district_clerk, district_approver
+):
+    older = make_project(district_clerk, amounts={"COD": "6"}, name="较早的项目")
+    newer = make_project(district_clerk, amounts={"COD": "6"}, name="较新的项目")
+    Project.objects.filter(pk=older.pk).update(
+        updated_at=datetime.datetime(2025, 9, 1, tzinfo=datetime.UTC)
+    )
+    client = client_for(district_approver)
+    page = page_of(client.get(reverse("reductions:queue")))
+    assert page.index("较早的项目") < page.index("较新的项目")
+    assert "2025-09-01" in page and "前" in page
+    response = client.post(reverse("reductions:queue"), {}, follow=True)
+    assert "请至少选择一个项目再批准。" in page_of(response)
+    response = client.post(
+        reverse("reductions:queue"), {"project": [older.pk, newer.pk]}, follow=True
+    )
+    assert "已通过 2 个项目。" in page_of(response)
+    assert set(Project.objects.values_list("status", flat=True)) == {Status.DISTRICT_REVIEWED}
+
+
+def test_certified_amounts_are_three_decimals_in_the_confirmation(
+    client_for, district_clerk, district_approver
+):
+    project = make_project(district_clerk, code="VOC_MGMT_GENERIC", amounts={"VOCS": "30"})
+    page = page_of(
+        client_for(district_approver).get(reverse("reductions:detail", args=[project.pk]))
+    )
+    assert "将向浦东新区 VOCs 账户入账 30.000 t" in confirm_of(page, "核定")
+    assert Decimal("30") == project.amounts.get().claimed
