@@ -10,14 +10,20 @@ has an error, written through the services in one transaction. Files over
 import datetime
 import io
 import logging
+import os
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from import_export.resources import Resource
+from import_export.results import Error, Result
+from import_export.results import RowResult as IERowResult
 
 from ledger import imports as sheet
 from ledger.errors import DomainError
@@ -422,12 +428,17 @@ def _counts(results: list[RowResult]) -> dict[str, int]:
     return counts
 
 
-def start_import(*, user: User, kind: str, upload) -> ImportJob:
-    """Store the upload and check it: at once for a small file, in a Celery task for a
-    large one. A file that cannot be read as a table is refused before a job exists."""
+def _importer_or_refuse(kind: str, user: User):
     importer = importer_for(kind, user)
     if importer is None:
         raise ImportRefused(_("You may not import this."), code="import_forbidden")
+    return importer
+
+
+def _new_job(*, user: User, kind: str, upload) -> tuple[ImportJob, list[Row]]:
+    """The upload read (refused as a whole before a job exists when it is not a table of
+    the template) and stored as a job of its uploader."""
+    importer = _importer_or_refuse(kind, user)
     rows = sheet.read_rows(upload, importer.columns)
     upload.seek(0)
     job = ImportJob(
@@ -435,6 +446,32 @@ def start_import(*, user: User, kind: str, upload) -> ImportJob:
     )
     job.file.save("upload" + _extension(upload.name), ContentFile(upload.read()), save=False)
     job.save()
+    return job, rows
+
+
+def preview_file(*, user: User, kind: str, upload) -> tuple[list[Row], list[RowResult]]:
+    """Every row of the upload checked, nothing written and nothing stored (the admin's dry
+    run; the pages store the upload as a job first, :func:`start_import`)."""
+    importer = _importer_or_refuse(kind, user)
+    rows = sheet.read_rows(upload, importer.columns)
+    return rows, importer.check(rows)
+
+
+def import_now(*, user: User, kind: str, upload) -> ImportJob:
+    """Store, check and write the upload at once, whatever its size (the admin's import): the
+    same job, the same check again and the same all-or-nothing write as a confirmed page
+    import. The job records who imported what; its status says whether anything was."""
+    job, _rows = _new_job(user=user, kind=kind, upload=upload)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.IMPORTING)
+    run_apply(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def start_import(*, user: User, kind: str, upload) -> ImportJob:
+    """Store the upload and check it: at once for a small file, in a Celery task for a
+    large one. A file that cannot be read as a table is refused before a job exists."""
+    job, rows = _new_job(user=user, kind=kind, upload=upload)
     if len(rows) > settings.IMPORT_ASYNC_ROWS:
         from .tasks import check_import
 
@@ -611,3 +648,137 @@ def _delete(storage, name: str) -> None:
         storage.delete(name)
     except OSError:
         logger.exception("could not delete the expired import file %s", name)
+
+
+# --- django-import-export resources (the admin's Import) ----------------------------------
+
+
+class _FileError(Error):
+    """A file refused as a whole: its message, no traceback (it is the user's file, not a
+    fault)."""
+
+    traceback = ""
+
+
+class SheetResource(Resource):
+    """django-import-export's face of one importer, for the admin's Import (and any caller
+    of ``import_data``). There is no second copy of the rules: the dry run is the pages'
+    preview (:func:`preview_file`: the reader, then the importer's checks), the import is a
+    confirmed page import (:func:`import_now`: a job recording who imported what, every row
+    checked again and written through the services in one transaction, nothing written when
+    any row errs). Rows map to django-import-export's: new, update, unchanged as skip, and
+    error as invalid with each message under its column."""
+
+    kind = ""
+    IMPORT_TYPES = {
+        RowStatus.NEW: IERowResult.IMPORT_TYPE_NEW,
+        RowStatus.UPDATE: IERowResult.IMPORT_TYPE_UPDATE,
+        RowStatus.UNCHANGED: IERowResult.IMPORT_TYPE_SKIP,
+        RowStatus.ERROR: IERowResult.IMPORT_TYPE_INVALID,
+    }
+
+    @classmethod
+    def importer_class(cls):
+        return IMPORTERS[cls.kind]
+
+    @classmethod
+    def get_display_name(cls) -> str:
+        return str(cls.importer_class().title)
+
+    @classmethod
+    def may_use(cls, user: User) -> bool:
+        return cls.importer_class().may_use(user)
+
+    def columns(self) -> list[Column]:
+        return self.importer_class()(None).columns
+
+    def get_user_visible_fields(self):
+        return [SimpleNamespace(column_name=column.zh) for column in self.columns()]
+
+    def import_data(
+        self,
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=None,
+        collect_failed_rows=False,
+        rollback_on_validation_errors=False,
+        **kwargs,
+    ) -> Result:
+        user = kwargs.get("user")
+        columns = self.columns()
+        result = Result()
+        result.diff_headers = [column.zh for column in columns]
+        try:
+            if user is None:
+                raise ImportRefused(_("You may not import this."), code="import_forbidden")
+            upload = self._upload(dataset, kwargs.get("file_name"))
+            if dry_run:
+                rows, results = preview_file(user=user, kind=self.kind, upload=upload)
+                cells = {row.number: row.cells for row in rows}
+            else:
+                job = import_now(user=user, kind=self.kind, upload=upload)
+                if job.status == ImportStatus.FAILED:
+                    raise ImportRefused(job.error)
+                results = [RowResult.from_json(row) for row in job.preview]
+                cells = {}
+                if job.error:  # the data changed since the preview: nothing was written
+                    result.append_base_error(_FileError(ImportRefused(job.error)))
+        except DomainError as error:
+            if raise_errors:
+                raise
+            result.append_base_error(_FileError(error))
+            return result
+        for row in results:
+            self._append(result, row, cells.get(row.number, {}), columns)
+        result.total_rows = len(results)
+        return result
+
+    def _upload(self, dataset, file_name: str | None):
+        """The uploaded file (SpreadsheetFormat keeps its bytes on the dataset), or a dataset
+        built in code written out as an .xlsx, so the one reader reads either."""
+        content = getattr(dataset, "source", None)
+        name = file_name or ""
+        if content is None:
+            content = dataset.export("xlsx")
+            name = (os.path.splitext(os.path.basename(name))[0] or self.kind) + ".xlsx"
+        elif not name:
+            name = "upload.xlsx" if content[:4] == sheet.XLSX_MAGIC else "upload.csv"
+        upload = io.BytesIO(content)
+        upload.name, upload.size = name, len(content)
+        return upload
+
+    def _append(self, result: Result, row: RowResult, cells: dict, columns: list[Column]):
+        shown = {column.zh: sheet.text(cells.get(column.key)) for column in columns}
+        line = IERowResult()
+        line.import_type = self.IMPORT_TYPES[row.status]
+        line.diff = list(shown.values())
+        line.row_values = shown
+        line.object_repr = row.label
+        if row.errors:
+            by_column: dict[str, list[str]] = {}
+            for column, message in row.errors:
+                by_column.setdefault(column or "—", []).append(message)
+            line.validation_error = ValidationError(by_column)
+            result.append_invalid_row(row.number, shown, line.validation_error)
+        result.append_row_result(line)
+        result.increment_row_result_total(line)
+
+
+class ProjectResource(SheetResource):
+    kind = ProjectImporter.kind
+
+
+class NationalResultResource(SheetResource):
+    kind = NationalResultImporter.kind
+
+
+class TargetResource(SheetResource):
+    kind = TargetImporter.kind
+
+
+class TradeResource(SheetResource):
+    kind = TradeImporter.kind
+
+
+RESOURCES = [ProjectResource, NationalResultResource, TargetResource, TradeResource]
