@@ -8,6 +8,8 @@ from import_export.admin import ImportExportModelAdmin, ImportMixin
 from ledger.admin import ReadOnlyAdmin
 from ledger.errors import DomainError
 from ledger.imports import SpreadsheetFormat
+from reductions.admin import ProjectAdmin
+from reductions.models import Project
 
 from . import imports, services
 from .models import (
@@ -96,6 +98,19 @@ class ImportJobAdmin(SheetImportMixin, ReadOnlyAdmin):
         "error",
         "finished_at",
     ]
+
+
+# Projects are registered by reductions; the import (whose jobs live in this app) adds its
+# button here, so that reductions imports nothing of allocations.
+admin.site.unregister(Project)
+
+
+@admin.register(Project)
+class ProjectImportAdmin(SheetImportMixin, ProjectAdmin):
+    """Projects as reductions shows them, with Import: reduction projects (a district its
+    own) and the national certification results, through the import pages' importers."""
+
+    resource_classes = [imports.ProjectResource, imports.NationalResultResource]
 
 
 @admin.register(ReplacementRatio)

@@ -209,3 +209,27 @@ def test_dates_survive_a_dataset_built_in_code(district_clerk):
     dataset.append(project_row(1, **{"完成日期": datetime.date(2025, 3, 31)}))
     ProjectResource().import_data(dataset, dry_run=False, user=district_clerk)
     assert Project.objects.get().completion_date == datetime.date(2025, 3, 31)
+
+
+def test_the_projects_admin_imports_projects_and_national_results(
+    client_for, municipal_clerk, district_clerk
+):
+    client = client_for(staff(municipal_clerk))
+    changelist = client.get(reverse("admin:reductions_project_changelist")).content.decode()
+    assert reverse("admin:reductions_project_import") in changelist
+    form = client.get(reverse("admin:reductions_project_import")).context["form"]
+    offered = [label for _value, label in form.fields["resource"].choices]
+    assert offered == ["减排项目", "国家核定结果"]
+
+    client = client_for(staff(district_clerk))
+    preview = client.post(
+        reverse("admin:reductions_project_import"),
+        {"import_file": xlsx([project_row(1)]), "format": "0", "resource": "0"},
+    )
+    assert preview.context["result"].totals["new"] == 1
+    form = preview.context["confirm_form"]
+    client.post(
+        reverse("admin:reductions_project_process_import"),
+        {name: form.initial[name] for name in form.fields},
+    )
+    assert Project.objects.get().number == "PD-00001"
