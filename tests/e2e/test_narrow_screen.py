@@ -46,7 +46,7 @@ def test_project_list_detail_and_form_fit_375_px(
     page.screenshot(path=str(artifacts / "list-375.png"), full_page=True)
     assert page_width(page) <= PHONE["width"]
     # The table keeps its columns and scrolls in its box.
-    box = page.locator(".table-scroll")
+    box = page.locator(".list-scroll")
     assert box.evaluate("e => e.scrollWidth > e.clientWidth")
     assert "核定" in page.locator("table.project-list").inner_text()
 
