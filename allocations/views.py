@@ -207,11 +207,15 @@ def _round_page(request, round_, *, adjusted=None, decide_form=None):
     lines = list(round_.lines.select_related("entity", "transaction", "adjusted_by"))
     can_draft = request.user.has_perm("allocations.draft_round")
     for line in lines:
+        line.symbol = Pollutant(line.pollutant).symbol
         if adjusted is not None and adjusted.line.pk == line.pk:
             line.adjust_form = adjusted
         else:
             line.adjust_form = _adjust_form(line)
     totals = selectors.round_totals(lines)
+    can_adjust = can_draft and round_.status == RoundStatus.DRAFT
+    show_posted = any(line.transaction_id for line in lines)
+    tail_columns = 2 + show_posted + can_adjust  # after "Adjusted": reason, still owed, …
     return render(
         request,
         "allocations/round_detail.html",
@@ -222,7 +226,10 @@ def _round_page(request, round_, *, adjusted=None, decide_form=None):
             "owed": [line for line in lines if line.is_recovery and line.owed_after > 0],
             "steps": round_.steps.select_related("actor"),
             "can_draft": can_draft,
-            "can_adjust": can_draft and round_.status == RoundStatus.DRAFT,
+            "can_adjust": can_adjust,
+            "show_posted": show_posted,
+            "tail_columns": tail_columns,
+            "columns": 10 + tail_columns,
             "can_decide": services.may_decide_round(request.user, round_),
             "decide_form": decide_form or DecideForm(auto_id="id_decide_%s"),
             "confirm": {
