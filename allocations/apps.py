@@ -7,4 +7,6 @@ class AllocationsConfig(AppConfig):
     verbose_name = _("Allocations")
 
     def ready(self) -> None:
-        from . import corrections, permissions  # noqa: F401  register rules and corrections
+        from . import corrections, labels, permissions  # noqa: F401  register rules and corrections
+
+        labels.register()

@@ -437,3 +437,33 @@ def test_english_round_page_shows_no_chinese_system_text(
     )
     assert "Approved" in text and "Total allocated" in table
     assert AllocationRound.objects.get().status == RoundStatus.APPROVED
+
+
+def test_stored_references_are_said_in_the_readers_language(
+    drafted, municipal_clerk, municipal_approver
+):
+    """A posting keeps its reference as posted ("分配批次 #1", hash-chained, never rewritten);
+    the pages say it again in the reader's language from its msgid and parameters."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from ledger import references
+    from ledger.models import Transaction
+
+    services.submit_round(round_=drafted, user=municipal_clerk)
+    services.approve_round(round_=drafted, approver=municipal_approver)
+    stored = Transaction.objects.filter(kind="ALLOCATION").first().reference_text
+    assert stored == f"分配批次 #{drafted.pk}"
+    template = Template("{% load references %}{{ text|in_reader_language }}")
+    with translation.override("en"):
+        assert template.render(Context({"text": stored})) == f"Allocation round #{drafted.pk}"
+        assert references.render("储备入库 #3 · 关停、搬迁收回") == (
+            "Reserve intake #3 · Recovered from shutdown or relocation"
+        )
+        assert references.render("储备入库 #3 · 企业自愿注销") == "Reserve intake #3 · 企业自愿注销"
+        assert references.render("建设项目 新建涂装线（沪环评〔2026〕1号）") == (
+            "Construction project 新建涂装线 (沪环评〔2026〕1号)"
+        )
+        assert references.render("核对无误") == "核对无误"  # what a user typed stays
+    with translation.override("zh-hans"):
+        assert references.render(f"Allocation round #{drafted.pk}") == stored
