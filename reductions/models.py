@@ -323,7 +323,12 @@ class Project(models.Model):
     new_large_scale_farm = models.BooleanField(_("new large-scale farm"), default=False)
     green_island = models.BooleanField(_("VOCs green-island cluster"), default=False)
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
+    # The tier's reason as worded when it was decided (kept for the API and old rows) and as a
+    # code with language-neutral parameters (reductions.tiers), which pages word in the
+    # reader's language: see ``tier_reason_text``.
     tier_reason = models.CharField(_("why this tier"), max_length=400)
+    tier_reason_code = models.CharField(max_length=40, blank=True)
+    tier_reason_params = models.JSONField(default=dict, blank=True)
     accounting_method = models.CharField(
         _("accounting method"), max_length=20, choices=AccountingMethod.choices
     )
@@ -387,6 +392,18 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tier_reason_text(self) -> str:
+        """Why this tier, in the reader's language (the stored wording for rows without a
+        reason code)."""
+        if not self.tier_reason_code:
+            return self.tier_reason
+        from .tiers import reason_text
+
+        return reason_text(
+            self.tier_reason_code, self.tier_reason_params, type_name=str(self.project_type)
+        )
 
     @property
     def is_editable(self) -> bool:

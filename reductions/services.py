@@ -348,6 +348,8 @@ def _fill(project: Project, data: Mapping, result: tiers.TierResult, user: User)
     project.fuel_type = project.fuel_type or ""
     project.tier = result.tier
     project.tier_reason = result.reason[:400]
+    project.tier_reason_code = result.code
+    project.tier_reason_params = result.params
     project.accounting_method = result.method
     if project.tier != Tier.PACKAGE:
         project.filing = None

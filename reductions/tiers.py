@@ -13,7 +13,7 @@ fields of a project type and an Annex 2 row (current or historical models alike)
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -59,12 +59,45 @@ class RuleRow:
     size_limit: Decimal | None = None
     size_unit_label: str = ""
     required_flag: str = ""
+    size_unit: str = ""  # SizeUnit code (T_H, T_D): the reason names it in the reader's language
+
+
+# Why a tier was chosen: a code and language-neutral parameters (pollutant codes, amounts as
+# strings, size-unit codes), stored on the project and worded in the reader's language by
+# ``reason_text``. The project type is named from the project itself.
+EXCLUDED_NEW_FARM = "excluded_new_farm"
+VOC_MANAGEMENT = "voc_management"
+NO_AMOUNTS = "no_amounts"
+MICRO_NO_ROW = "micro_no_row"
+KEY_NO_ROW = "key_no_row"
+KEY_SIZE = "key_size"
+KEY_CEILING = "key_ceiling"
+MICRO_FLOOR = "micro_floor"
+PACKAGE_RANGE = "package_range"
+REASON_CODES = (
+    EXCLUDED_NEW_FARM,
+    VOC_MANAGEMENT,
+    NO_AMOUNTS,
+    MICRO_NO_ROW,
+    KEY_NO_ROW,
+    KEY_SIZE,
+    KEY_CEILING,
+    MICRO_FLOOR,
+    PACKAGE_RANGE,
+)
+# Why an Annex 2 row did not apply (MICRO_NO_ROW, KEY_NO_ROW).
+NOTE_NO_ROW = "no_row"
+NOTE_CONDITION_NOT_MET = "condition_not_met"
+# gettext msgids of the size units (reductions.models.SizeUnit labels).
+SIZE_UNITS = {"T_H": "t/h steam", "T_D": "t/d"}
 
 
 @dataclass(frozen=True)
 class TierResult:
     tier: str | None  # None: excluded from accounting altogether
-    reason: str
+    code: str
+    params: dict = field(default_factory=dict)
+    type_name: str = ""
 
     @property
     def excluded(self) -> bool:
@@ -74,6 +107,11 @@ class TierResult:
     def method(self) -> str:
         return METHOD.get(self.tier, "")
 
+    @property
+    def reason(self) -> str:
+        """The reason in the active language."""
+        return reason_text(self.code, self.params, type_name=self.type_name)
+
 
 def _t(amount: Decimal) -> str:
     return f"{amount:.3f}"
@@ -81,6 +119,84 @@ def _t(amount: Decimal) -> str:
 
 def _bound(value: Decimal) -> str:
     return f"{value.normalize():f}"
+
+
+def _symbol(pollutant: str) -> str:
+    return Pollutant(pollutant).symbol if pollutant in Pollutant.values else pollutant
+
+
+def _amounts(pairs) -> str:
+    return ", ".join(f"{_symbol(p)} {a} t" for p, a in pairs)
+
+
+def _unit(params: Mapping) -> str:
+    unit = params.get("unit", "")
+    return _(SIZE_UNITS[unit]) if unit in SIZE_UNITS else params.get("unit_label", "")
+
+
+def reason_text(code: str, params: Mapping, *, type_name: str) -> str:
+    """A tier reason worded in the active language from its code and parameters."""
+    params = dict(params or {})
+    if code == EXCLUDED_NEW_FARM:
+        return _(
+            "A new large-scale livestock farm's own manure treatment is excluded from "
+            "reduction accounting (Annex 2); it cannot be entered."
+        )
+    if code == VOC_MANAGEMENT:
+        return _(
+            "%(type)s is a VOCs management measure with no national accounting method; "
+            "it is accounted under the Shanghai VOCs guide → VOCs management"
+        ) % {"type": type_name}
+    if code == NO_AMOUNTS:
+        return _("No reduction amounts entered yet → key project")
+    if code in (MICRO_NO_ROW, KEY_NO_ROW):
+        if params.get("note") == NOTE_CONDITION_NOT_MET:
+            note = _("the small-package condition of %(type)s is not met") % {"type": type_name}
+        else:
+            note = _("%(type)s has no small-package row") % {"type": type_name}
+        if code == MICRO_NO_ROW:
+            return _("%(note)s; every reduction (%(amounts)s) is at most %(limit)s t → micro") % {
+                "note": note,
+                "amounts": _amounts(params.get("amounts", [])),
+                "limit": params.get("limit", ""),
+            }
+        return _("%(note)s; %(p)s %(a)s t exceeds %(limit)s t → key project") % {
+            "note": note,
+            "p": _symbol(params.get("p", "")),
+            "a": params.get("a", ""),
+            "limit": params.get("limit", ""),
+        }
+    if code == KEY_SIZE:
+        return _(
+            "Size %(size)s %(unit)s exceeds the %(limit)s %(unit)s small-package limit "
+            "for %(type)s → key project"
+        ) % {
+            "size": params.get("size", ""),
+            "unit": _unit(params),
+            "limit": params.get("limit", ""),
+            "type": type_name,
+        }
+    if code == KEY_CEILING:
+        return _(
+            "%(p)s %(a)s t exceeds the %(limit)s t small-package ceiling for %(type)s → key project"
+        ) % {
+            "p": _symbol(params.get("p", "")),
+            "a": params.get("a", ""),
+            "limit": params.get("limit", ""),
+            "type": type_name,
+        }
+    if code == MICRO_FLOOR:
+        return _(
+            "Every reduction (%(amounts)s) is at or below the %(limit)s t small-package "
+            "floor for %(type)s → micro"
+        ) % {
+            "amounts": _amounts(params.get("amounts", [])),
+            "limit": params.get("limit", ""),
+            "type": type_name,
+        }
+    if code == PACKAGE_RANGE:
+        return _("Within the small-package range of %(type)s → small package") % {"type": type_name}
+    return ""
 
 
 def classify(
@@ -97,94 +213,64 @@ def classify(
     """Decide a project's tier from its type (and the type's kind), claimed reductions
     (tonnes per pollutant), size and flags. ``micro_threshold`` applies to types without an
     Annex 2 row."""
-    named = {Pollutant(p).symbol: a for p, a in amounts.items() if a is not None}
+    named = {p: a for p, a in amounts.items() if a is not None}
+
+    def result(tier, code, **params) -> TierResult:
+        return TierResult(tier, code, params, type_name)
 
     if type_code == LIVESTOCK_TYPE and FLAG_NEW_LARGE_SCALE_FARM in flags:
-        return TierResult(
-            None,
-            _(
-                "A new large-scale livestock farm's own manure treatment is excluded from "
-                "reduction accounting (Annex 2); it cannot be entered."
-            ),
-        )
+        return result(None, EXCLUDED_NEW_FARM)
     if type_kind == KIND_VOC_MANAGEMENT:
-        return TierResult(
-            Tier.VOC_MGMT,
-            _(
-                "%(type)s is a VOCs management measure with no national accounting method; "
-                "it is accounted under the Shanghai VOCs guide → VOCs management"
-            )
-            % {"type": type_name},
-        )
+        return result(Tier.VOC_MGMT, VOC_MANAGEMENT)
     if not named:
-        return TierResult(Tier.KEY, _("No reduction amounts entered yet → key project"))
+        return result(Tier.KEY, NO_AMOUNTS)
 
     if rule is not None and rule.required_flag and rule.required_flag not in flags:
-        rule_note = _("the small-package condition of %(type)s is not met") % {"type": type_name}
+        note = NOTE_CONDITION_NOT_MET
         rule = None
     else:
-        rule_note = _("%(type)s has no small-package row") % {"type": type_name}
+        note = NOTE_NO_ROW
 
     if rule is None:
         if all(a <= micro_threshold for a in named.values()):
-            return TierResult(
+            return result(
                 Tier.MICRO,
-                _("%(note)s; every reduction (%(amounts)s) is at most %(limit)s t → micro")
-                % {
-                    "note": rule_note,
-                    "amounts": ", ".join(f"{p} {_t(a)} t" for p, a in named.items()),
-                    "limit": _bound(micro_threshold),
-                },
+                MICRO_NO_ROW,
+                note=note,
+                amounts=[[p, _t(a)] for p, a in named.items()],
+                limit=_bound(micro_threshold),
             )
         over = next((p, a) for p, a in named.items() if a > micro_threshold)
-        return TierResult(
+        return result(
             Tier.KEY,
-            _("%(note)s; %(p)s %(a)s t exceeds %(limit)s t → key project")
-            % {"note": rule_note, "p": over[0], "a": _t(over[1]), "limit": _bound(micro_threshold)},
+            KEY_NO_ROW,
+            note=note,
+            p=over[0],
+            a=_t(over[1]),
+            limit=_bound(micro_threshold),
         )
 
     if rule.size_limit is not None and size is not None and size > rule.size_limit:
-        return TierResult(
+        return result(
             Tier.KEY,
-            _(
-                "Size %(size)s %(unit)s exceeds the %(limit)s %(unit)s small-package limit "
-                "for %(type)s → key project"
-            )
-            % {
-                "size": _bound(size),
-                "unit": rule.size_unit_label,
-                "limit": _bound(rule.size_limit),
-                "type": type_name,
-            },
+            KEY_SIZE,
+            size=_bound(size),
+            unit=rule.size_unit,
+            unit_label=rule.size_unit_label,
+            limit=_bound(rule.size_limit),
         )
     if rule.ceiling is not None:
         for p, a in named.items():
             if a > rule.ceiling:
-                return TierResult(
-                    Tier.KEY,
-                    _(
-                        "%(p)s %(a)s t exceeds the %(limit)s t small-package ceiling "
-                        "for %(type)s → key project"
-                    )
-                    % {"p": p, "a": _t(a), "limit": _bound(rule.ceiling), "type": type_name},
-                )
+                return result(Tier.KEY, KEY_CEILING, p=p, a=_t(a), limit=_bound(rule.ceiling))
     if rule.floor is not None and all(a <= rule.floor for a in named.values()):
-        return TierResult(
+        return result(
             Tier.MICRO,
-            _(
-                "Every reduction (%(amounts)s) is at or below the %(limit)s t small-package "
-                "floor for %(type)s → micro"
-            )
-            % {
-                "amounts": ", ".join(f"{p} {_t(a)} t" for p, a in named.items()),
-                "limit": _bound(rule.floor),
-                "type": type_name,
-            },
+            MICRO_FLOOR,
+            amounts=[[p, _t(a)] for p, a in named.items()],
+            limit=_bound(rule.floor),
         )
-    return TierResult(
-        Tier.PACKAGE,
-        _("Within the small-package range of %(type)s → small package") % {"type": type_name},
-    )
+    return result(Tier.PACKAGE, PACKAGE_RANGE)
 
 
 def rule_row(rule) -> RuleRow | None:
@@ -198,6 +284,7 @@ def rule_row(rule) -> RuleRow | None:
         # gettext: a historical model's choice label is the untranslated English text.
         size_unit_label=_(str(rule.get_size_unit_display())) if rule.size_unit else "",
         required_flag=rule.required_flag,
+        size_unit=rule.size_unit or "",
     )
 
 

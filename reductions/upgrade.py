@@ -50,6 +50,11 @@ def tier_of(project, rules) -> tiers.TierResult:
     )
 
 
+def has_reason_code(project) -> bool:
+    """Whether the (historical) model stores the tier reason as a code (migration 0009)."""
+    return any(f.name == "tier_reason_code" for f in project._meta.get_fields())
+
+
 def keep_for_review(apps, *, migration: str, project, note: str) -> None:
     apps.get_model("reductions", "RetierRecord").objects.create(
         project=project, migration=migration, action=KEPT, old_tier=project.tier, note=note
@@ -98,7 +103,12 @@ def retier(apps, *, migration: str, projects) -> None:
             project.tier = result.tier
             project.tier_reason = result.reason[:400]
             project.accounting_method = result.method
-            project.save(update_fields=["tier", "tier_reason", "accounting_method"])
+            fields = ["tier", "tier_reason", "accounting_method"]
+            if has_reason_code(project):
+                project.tier_reason_code = result.code
+                project.tier_reason_params = result.params
+                fields += ["tier_reason_code", "tier_reason_params"]
+            project.save(update_fields=fields)
             if old_tier != result.tier:
                 Record.objects.create(
                     project=project,

@@ -116,7 +116,7 @@ def _save(request, project: Project | None):
             messages.success(
                 request,
                 _("Saved. Tier: %(tier)s — %(reason)s")
-                % {"tier": saved.get_tier_display(), "reason": saved.tier_reason},
+                % {"tier": saved.get_tier_display(), "reason": saved.tier_reason_text},
             )
             return redirect("reductions:detail", pk=saved.pk)
     return render(

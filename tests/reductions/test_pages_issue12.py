@@ -333,3 +333,71 @@ def test_certified_amounts_are_three_decimals_in_the_confirmation(
     )
     assert "将向浦东新区 VOCs 账户入账 30.000 t" in confirm_of(page, "核定")
     assert Decimal("30") == project.amounts.get().claimed
+
+
+# Item 5: the tier reason is stored as a code and worded in the reader's language.
+
+
+def test_tier_reason_is_a_code_worded_in_the_readers_language(client_for, district_clerk, settings):
+    project = make_project(district_clerk, amounts={"COD": "6"})
+    assert project.tier_reason_code == "key_ceiling"
+    assert project.tier_reason_params == {"p": "COD", "a": "6.000", "limit": "5"}
+    client = client_for(district_clerk)
+    url = reverse("reductions:detail", args=[project.pk])
+    assert "COD 6.000 t 超过“产业结构升级”小额打包上限 5 吨 → 重点工程" in page_of(client.get(url))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = page_of(client.get(url))
+    assert (
+        "COD 6.000 t exceeds the 5 t small-package ceiling for Structure upgrade (water)"
+        " → key project"
+    ) in page
+    assert "超过" not in page and "重点工程" not in page
+
+
+def test_english_project_page_has_no_chinese_system_text(
+    client_for, district_clerk, district_approver, settings
+):
+    """Only what people typed (names, comments) and reference names without English stay
+    Chinese in English."""
+    project = make_project(
+        district_clerk,
+        code="A_VEHICLE_FUEL_OTHER",
+        amounts={"NOX": "0.08"},
+        name="Low-NOx burner",
+        enterprise_name="Example Co",
+        measure="burner",
+    )
+    act(project, district_approver, "return", comment="more evidence")
+    client = client_for(district_clerk)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = page_of(client.get(reverse("reductions:detail", args=[project.pk])))
+    main = page.split("<main", 1)[1].split("</main>", 1)[0]
+    text = re.sub(r"<[^>]+>", " ", main)
+    # What people typed or uploaded, and reference names that have no English yet.
+    for typed in [
+        project.industry.name,
+        *project.attachments.values_list("original_name", flat=True),
+    ]:
+        text = text.replace(typed, "")
+    assert not re.search(r"[\u4e00-\u9fff]", text), re.findall(r"\S*[\u4e00-\u9fff]+\S*", text)
+
+
+def test_the_migration_gives_existing_projects_their_reason_code(district_clerk):
+    import importlib
+
+    from django.apps import apps
+    from django.utils import translation
+
+    migration = importlib.import_module("reductions.migrations.0009_project_tier_reason_code")
+    key = make_project(district_clerk, amounts={"COD": "6"})
+    changed = make_project(district_clerk, amounts={"COD": "2"})
+    Project.objects.update(tier_reason_code="", tier_reason_params={}, tier_reason="旧的理由")
+    # A stored tier today's rule would not give keeps its stored wording.
+    Project.objects.filter(pk=changed.pk).update(tier="KEY", accounting_method="NATIONAL_KEY")
+    migration.forward(apps, None)
+    key.refresh_from_db()
+    changed.refresh_from_db()
+    assert key.tier_reason_code == "key_ceiling" and key.tier_reason == "旧的理由"
+    with translation.override("en"):
+        assert key.tier_reason_text.startswith("COD 6.000 t exceeds the 5 t")
+        assert changed.tier_reason_code == "" and changed.tier_reason_text == "旧的理由"
