@@ -79,7 +79,8 @@ class AnnualReport:
 
     @property
     def subject(self) -> str:
-        return self.entity.name_zh if self.entity is not None else str(_("Shanghai (city)"))
+        # The reader's language on the page; the files are written under zh-hans.
+        return self.entity.name if self.entity is not None else str(_("Shanghai (city)"))
 
 
 def report_columns() -> list[str]:
