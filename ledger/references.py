@@ -80,3 +80,8 @@ def label_translator(choices) -> Callable[[str], str]:
         return stored
 
     return translate
+
+
+# The ledger's own.
+register(translation.gettext_noop("Reversal of #%(id)s"))
+register(translation.gettext_noop("Adjustment proposal #%(id)s"))
