@@ -467,3 +467,21 @@ def test_stored_references_are_said_in_the_readers_language(
         assert references.render("核对无误") == "核对无误"  # what a user typed stays
     with translation.override("zh-hans"):
         assert references.render(f"Allocation round #{drafted.pk}") == stored
+
+
+def test_revoking_a_round_says_what_will_be_taken_back(
+    client_for, drafted, municipal_clerk, municipal_approver, dual_municipal
+):
+    from ledger import services as ledger_services
+
+    services.submit_round(round_=drafted, user=municipal_clerk)
+    services.approve_round(round_=drafted, approver=municipal_approver)
+    correction = ledger_services.propose_correction(
+        action="revoke_round", record=drafted, reason="核定被撤销", user=municipal_approver
+    )
+    page = client_for(dual_municipal).get(reverse("ledger:correction", args=[correction.pk]))
+    (text,) = confirm_texts(page.content.decode())
+    lines = text.split("\n")
+    assert lines[0] == "撤销分配批次"
+    assert any("2.000 吨" in line and "化学需氧量" in line and "浦东新区" in line for line in lines)
+    assert any("2.250 吨" in line and "氨氮" in line for line in lines)
