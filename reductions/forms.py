@@ -7,7 +7,7 @@ from ledger.models import Pollutant, PollutantCategory
 from ledger.widgets import ISODateInput
 
 from .models import Industry, PlanPeriod, Project, ProjectType, Status, Tier
-from .services import PROJECT_FIELDS
+from .services import PROJECT_FIELDS, SIZE_MESSAGES
 from .type_parameters import TYPE_PARAMETER_FIELDS, type_parameter_fields
 
 AMOUNT_FIELDS = {p.value: f"amount_{p.value}" for p in Pollutant}
@@ -159,16 +159,22 @@ class ProjectForm(forms.ModelForm):
         return sections
 
     def clean(self):
-        """A type parameter the chosen type does not use is ignored (a value typed before
-        the type changed must not decide a tier or a bundle), and so is its input error."""
+        """A type parameter the chosen type does not use is not kept (a value typed before the
+        type changed is stale). Nonsense is still refused there as anywhere — not a number,
+        or a size not above 0 (the service's check and message) — and the page then shows
+        the field with its message, whatever the type. The page's script does not post a
+        hidden field at all."""
         cleaned = super().clean()
         project_type = cleaned.get("project_type")
         if project_type is not None:
             needed = self.needed_parameters(project_type)
             for name in TYPE_PARAMETER_FIELDS:
-                if name not in needed:
-                    cleaned[name] = self.fields[name].to_python(None)
-                    self.errors.pop(name, None)
+                if name in needed or name not in cleaned:
+                    continue
+                value = cleaned[name]
+                if name in SIZE_MESSAGES and value is not None and not value > 0:
+                    continue  # left for the service to refuse
+                cleaned[name] = self.fields[name].to_python(None)
         return cleaned
 
     def amounts(self) -> dict:

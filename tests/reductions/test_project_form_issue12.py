@@ -142,7 +142,7 @@ def test_a_form_shown_again_hides_what_its_type_does_not_use(client_for, distric
 
 def test_the_server_ignores_parameters_the_type_does_not_use(client_for, district_clerk):
     """A boiler size typed before the type changed to a water type decides nothing and is not
-    stored; a bad value in that hidden field does not block the save either."""
+    stored."""
     client = client_for(district_clerk)
     response = client.post(
         reverse("reductions:new"),
@@ -155,9 +155,24 @@ def test_the_server_ignores_parameters_the_type_does_not_use(client_for, distric
     assert project.green_island is False
     assert project.tier == "PACKAGE"
 
-    response = client.post(reverse("reductions:new"), form_data(name="第二个", sewage_capacity="x"))
-    assert response.status_code == 302, response.content.decode()
-    assert Project.objects.get(name="第二个").sewage_capacity is None
+
+@pytest.mark.parametrize(
+    ("value", "message"), [("x", "输入一个数字"), ("-1", "处理规模须大于 0 吨/日。")]
+)
+def test_nonsense_in_a_parameter_the_type_does_not_use_is_refused_in_view(
+    client_for, district_clerk, value, message
+):
+    """Nonsense is refused whatever the type, and the field comes into view with its message
+    (the page's script never posts a hidden field)."""
+    response = client_for(district_clerk).post(
+        reverse("reductions:new"), form_data(sewage_capacity=value)
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in page
+    assert " hidden" not in field_wrapper(page, "sewage_capacity")
+    assert " hidden" in field_wrapper(page, "boiler_capacity")
+    assert not Project.objects.exists()
 
 
 def test_the_server_keeps_and_checks_parameters_the_type_uses(client_for, district_clerk):
