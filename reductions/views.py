@@ -174,7 +174,7 @@ def tier_preview(request):
     )
 
 
-def _detail_page(request, project: Project, *, status: int = 200, **forms):
+def _detail_page(request, project: Project, **forms):
     """The project page; ``forms`` are bound forms to show again with the user's input and
     their errors (review_form, submit_form, attachment_form)."""
     step = workflow.next_step(project)
@@ -215,7 +215,6 @@ def _detail_page(request, project: Project, *, status: int = 200, **forms):
             "approve_confirm": confirm.review_step(project, step),
             "withdraw_confirm": confirm.withdraw(project),
         },
-        status=status,
     )
 
 
@@ -297,7 +296,7 @@ def project_act(request, pk: int, action: str):
             for message in errors:
                 messages.error(request, message)
         return redirect("reductions:detail", pk=pk)
-    return _detail_page(request, project, status=400, **{form_name: form})
+    return _detail_page(request, project, **{form_name: form})
 
 
 @login_required
@@ -316,7 +315,7 @@ def attachment_add(request, pk: int):
         else:
             messages.success(request, _("The evidence was added."))
             return redirect("reductions:detail", pk=pk)
-    return _detail_page(request, project, status=400, attachment_form=form)
+    return _detail_page(request, project, attachment_form=form)
 
 
 @login_required
@@ -393,7 +392,7 @@ def _bundle_url(key: str) -> str:
     return f"{reverse('reductions:bundle')}?{urlencode({'key': key})}"
 
 
-def _bundle_page(request, bundle: bundles.Bundle, filing_form=None, *, status: int = 200):
+def _bundle_page(request, bundle: bundles.Bundle, filing_form=None):
     return render(
         request,
         "reductions/bundle_detail.html",
@@ -403,7 +402,6 @@ def _bundle_page(request, bundle: bundles.Bundle, filing_form=None, *, status: i
             "can_record": request.user.has_perm("reductions.record_filing", bundle.owner),
             "filing_form": filing_form or FilingForm(),
         },
-        status=status,
     )
 
 
@@ -464,14 +462,14 @@ def bundle_record_filing(request):
                 _("The filing was recorded; a district approver confirms it next."),
             )
             return redirect("reductions:filing", pk=filing.pk)
-    return _bundle_page(request, bundle, form, status=400)
+    return _bundle_page(request, bundle, form)
 
 
 def _filing_or_404(request, pk: int):
     return get_object_or_404(selectors.visible_filings(request.user), pk=pk)
 
 
-def _filing_page(request, filing, reject_form=None, *, status: int = 200):
+def _filing_page(request, filing, reject_form=None):
     user = request.user
     waiting = list(
         filing.projects.filter(status=Status.DISTRICT_REVIEWED)
@@ -494,7 +492,6 @@ def _filing_page(request, filing, reject_form=None, *, status: int = 200):
             "certify_confirm": confirm.whole_bundle(waiting),
             "filing_confirm": confirm.confirm_filing(filing, bundle),
         },
-        status=status,
     )
 
 
@@ -535,7 +532,7 @@ def filing_decide(request, pk: int, decision: str):
         else:
             messages.success(request, _("The filing was rejected; its projects wait for filing."))
             return redirect("reductions:filing", pk=filing.pk)
-    return _filing_page(request, filing, form, status=400)
+    return _filing_page(request, filing, form)
 
 
 @login_required

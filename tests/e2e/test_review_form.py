@@ -1,0 +1,77 @@
+"""A review form keeps what the reviewer typed when it is refused, with the message under the
+field; certifying asks once and says which account it credits (issue 12 items 2 and 4)."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from reductions.models import Status
+from tests.factories import make_project
+
+from .helpers import assert_chinese, assert_healthy, click_and_confirm, visit
+
+pytestmark = pytest.mark.e2e
+
+COMMENT = "已核对在线监测数据，减排量按监测报告核减"
+
+
+def test_an_error_on_a_review_form_keeps_the_typed_comment(
+    district_clerk, district_approver, district_approver_page, artifacts
+):
+    project = make_project(district_clerk, amounts={"COD": "6"})  # KEY: the district reviews
+    page = district_approver_page
+    visit(page, reverse("reductions:detail", args=[project.pk]))
+    assert_chinese(page)
+    page.locator("#id_comment").fill(COMMENT)
+    page.locator("#id_amount_COD").fill("7")  # above the claim of 6 t
+    page.get_by_role("button", name="批准", exact=True).click()
+    page.wait_for_load_state("load")
+    assert_healthy(page)
+
+    expect(page.locator("#id_comment")).to_have_value(COMMENT)
+    expect(page.locator("#id_amount_COD")).to_have_value("7")
+    error = page.locator("#id_amount_COD_error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("超过")
+    described = page.locator("#id_amount_COD").get_attribute("aria-describedby") or ""
+    assert "id_amount_COD_error" in described.split()
+    page.screenshot(path=artifacts / "refused.png", full_page=True)
+    project.refresh_from_db()
+    assert project.status == Status.SUBMITTED
+
+    # Corrected, the same typed comment goes with the approval.
+    page.locator("#id_amount_COD").fill("5.5")
+    page.get_by_role("button", name="批准", exact=True).click()
+    page.wait_for_url(f"**{reverse('reductions:detail', args=[project.pk])}")
+    assert_healthy(page)
+    project.refresh_from_db()
+    assert project.status == Status.DISTRICT_REVIEWED
+    assert project.reviews.last().comment == COMMENT
+    expect(page.locator("#timeline + table")).to_contain_text(COMMENT)
+
+
+def test_certify_asks_once_and_says_which_account_is_credited(
+    district_clerk, district_approver, district_approver_page, artifacts
+):
+    project = make_project(district_clerk, code="A_VEHICLE_FUEL_OTHER", amounts={"NOX": "0.08"})
+    assert project.tier == "MICRO"
+    page = district_approver_page
+    visit(page, reverse("reductions:detail", args=[project.pk]))
+    button = page.get_by_role("button", name="核定", exact=True)
+
+    # Cancelled, nothing happens.
+    button.click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    page.screenshot(path=artifacts / "asking.png")
+    dialog.get_by_role("button", name="取消").click()
+    expect(dialog).to_be_hidden()
+    project.refresh_from_db()
+    assert project.status == Status.SUBMITTED
+
+    text = click_and_confirm(page, button, expect_text="将向浦东新区 NOx 账户入账 0.080 t")
+    assert project.name in text
+    assert_healthy(page)
+    project.refresh_from_db()
+    assert project.status == Status.CERTIFIED
+    expect(page.locator("h1")).to_contain_text("已核定")
