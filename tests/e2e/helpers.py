@@ -140,3 +140,18 @@ def choose(page, label: str, option: str) -> None:
     matches = [t for t in texts if option in t]
     assert matches, f"{label}: no option with {option!r} among {texts[:20]}"
     select.select_option(label=matches[0])
+
+
+def open_from_inbox(page, title: str) -> None:
+    """Open an item waiting for the user from 待我处理, as the user starts a task.
+
+    The navigation names how many items wait (待我处理 (n)); the item is found by its title.
+    """
+    link = page.locator("header nav").get_by_role("link", name=re.compile(r"^待我处理"))
+    expect(link).to_contain_text(re.compile(r"[1-9]"))
+    link.click()
+    page.wait_for_load_state("load")
+    assert_healthy(page)
+    page.locator("main").get_by_role("link", name=title).first.click()
+    page.wait_for_load_state("load")
+    assert_healthy(page)

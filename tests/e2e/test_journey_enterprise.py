@@ -24,6 +24,7 @@ from .helpers import (
     field,
     follow,
     nav_links,
+    open_from_inbox,
     open_link,
     submit,
     visit,
@@ -85,11 +86,7 @@ def test_enterprise_trade_confirmed_and_excel_statement(
     # --- The municipal approver confirms it: it posts.
     approver = municipal_approver_page
     visit(approver, reverse("home"))
-    follow(approver, "交易记录")
-    row = approver.locator("main table tbody tr").filter(has_text=enterprise.name_zh)
-    expect(row).to_have_count(1)
-    row.get_by_role("link").first.click()
-    approver.wait_for_load_state("load")
+    open_from_inbox(approver, CERTIFICATE)
     assert approver.url == record_url
     said = submit(approver, approver.get_by_role("button", name="确认并入账"))
     if said is not None:
