@@ -71,8 +71,11 @@ def test_construction_hold_use_and_cancellation(
     submit(clerk, clerk.get_by_role("button", name="申请并预占指标"))
     expect_message(clerk, "指标已预占，等待审批。")
     expect(clerk.locator("h1")).to_contain_text("已申请指标")
-    drawn = clerk.locator("main table").filter(has_text="浦东新区").last
-    expect(drawn).to_contain_text("1.200")
+    drawn = (
+        clerk.locator("main table tbody tr").filter(has_text="浦东新区").filter(has_text="1.200")
+    )
+    expect(drawn).to_have_count(1)
+    expect(drawn).to_contain_text(re.compile("预占|生效中"))  # the hold, not yet used
     expect_position(cod_position(clerk), available="1.800", balance="3.000", held="1.200")
 
     # --- The district approver approves: the hold is consumed.
@@ -85,6 +88,11 @@ def test_construction_hold_use_and_cancellation(
     if said is not None:
         assert "1.200" in said, said
     expect_message(approver, "已办理，项目当前状态：已批准（指标已使用）。")
+    used = (
+        approver.locator("main table tbody tr").filter(has_text="1.200").filter(has_text="浦东新区")
+    )
+    expect(used).to_contain_text("已使用")
+    expect(used).to_contain_text("d_approver")
     expect_position(cod_position(approver), available="1.800", balance="1.800", held="0.000")
     use = approver.locator("main table tbody tr").filter(has_text="指标使用").first
     expect(use).to_contain_text("-1.200")
@@ -111,4 +119,8 @@ def test_construction_hold_use_and_cancellation(
     open_link(clerk, NAME)
     expect(clerk.locator("h1")).to_contain_text("已撤销（使用已冲正）")
     expect(clerk.get_by_role("alert")).to_contain_text("项目取消建设")
+    cancelled = (
+        clerk.locator("main table tbody tr").filter(has_text="1.200").filter(has_text="浦东新区")
+    )
+    expect(cancelled).to_contain_text("已撤销")
     expect_position(cod_position(clerk), available="3.000", balance="3.000", held="0.000")
