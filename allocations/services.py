@@ -259,7 +259,13 @@ def adjust_line(*, line: AllocationLine, amount, reason: str, user: User) -> All
             round_,
             RoundAction.ADJUST,
             user,
-            f"{line.entity} {Pollutant(line.pollutant).symbol}: {amount} — {reason}",
+            _("%(entity)s %(symbol)s: %(amount)s — %(reason)s")
+            % {
+                "entity": line.entity.name,
+                "symbol": Pollutant(line.pollutant).symbol,
+                "amount": amount,
+                "reason": reason,
+            },
         )
     return line
 

@@ -15,6 +15,9 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils import translation
 
+# What a parameter of these names can be; any other is any text.
+PARAMETER_PATTERNS = {"id": r"\d+", "symbol": r"\S+", "amount": r"-?[\d.]+"}
+
 # msgid → how to say each parameter again in the reader's language (default: as stored).
 _PATTERNS: dict[str, dict[str, Callable[[str], str]]] = {}
 
@@ -33,7 +36,7 @@ def _regex(template: str) -> re.Pattern:
         if index % 2 == 0:
             pattern += re.escape(part)
         else:
-            pattern += rf"(?P<{part}>\d+)" if part == "id" else f"(?P<{part}>.+?)"
+            pattern += f"(?P<{part}>{PARAMETER_PATTERNS.get(part, '.+?')})"
     return re.compile(pattern, re.S)
 
 

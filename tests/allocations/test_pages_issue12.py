@@ -436,6 +436,8 @@ def test_english_round_page_shows_no_chinese_system_text(
         re.sub(r"<[^>]+>", "", steps).replace(str(drafted.lines.first().entity), "")
     )
     assert "Approved" in text and "Total allocated" in table
+    policy = re.search(r'<p class="muted">Policy: (.*?)</p>', text, re.S).group(1)
+    assert "Default interpretation" in policy and not HAN.search(policy)
     assert AllocationRound.objects.get().status == RoundStatus.APPROVED
 
 
@@ -451,7 +453,8 @@ def test_stored_references_are_said_in_the_readers_language(
     from ledger.models import Transaction
 
     services.submit_round(round_=drafted, user=municipal_clerk)
-    services.approve_round(round_=drafted, approver=municipal_approver)
+    with translation.override("zh-hans"):  # a Chinese approver's request posted it
+        services.approve_round(round_=drafted, approver=municipal_approver)
     stored = Transaction.objects.filter(kind="ALLOCATION").first().reference_text
     assert stored == f"分配批次 #{drafted.pk}"
     template = Template("{% load references %}{{ text|in_reader_language }}")
