@@ -43,16 +43,23 @@ def _reviewed(project: Project) -> list[tuple[str, Decimal]]:
     ]
 
 
-def amounts_text(amounts: Iterable[tuple[str, Decimal]]) -> str:
-    return _joined(f"{Pollutant(p).symbol} {tonnes(a)}" for p, a in amounts) or "0"
+def amounts_text(amounts: Iterable[tuple[str, Decimal | str]]) -> str:
+    """ "NOx 1.800 t、VOCs 0.500 t"; an amount given as a string is used as it is (a
+    placeholder the page fills in)."""
+    return (
+        _joined(
+            f"{Pollutant(p).symbol} {a if isinstance(a, str) else tonnes(a)}" for p, a in amounts
+        )
+        or "0"
+    )
 
 
-def credit_postings(project: Project, amounts: Iterable[tuple[str, Decimal]]) -> str:
+def credit_postings(project: Project, amounts: Iterable[tuple[str, Decimal | str]]) -> str:
     """The credits a MICRO or VOC_MGMT certification posts to its owner's accounts."""
     return _list_separator().join(
         _("credit %(amount)s to the %(pollutant)s account of %(entity)s")
         % {
-            "amount": tonnes(amount),
+            "amount": amount if isinstance(amount, str) else tonnes(amount),
             "pollutant": Pollutant(pollutant).symbol,
             "entity": project.owner.name,
         }
@@ -60,13 +67,7 @@ def credit_postings(project: Project, amounts: Iterable[tuple[str, Decimal]]) ->
     )
 
 
-def review_step(project: Project, step: workflow.ReviewStep | None) -> str:
-    """The approval button of the waiting review step: certifying, recording the Ministry's
-    result; an intermediate approval is undone by the next reviewer's return and asks
-    nothing."""
-    if step is None or step.target != Status.CERTIFIED:
-        return ""
-    amounts = _reviewed(project)
+def _review_text(project: Project, step: workflow.ReviewStep, amounts) -> str:
     if step.records_national_result:
         return _(
             "Record the national certification of “%(project)s” with the document number and "
@@ -82,6 +83,25 @@ def review_step(project: Project, step: workflow.ReviewStep | None) -> str:
         "Certify “%(project)s” with %(amounts)s. Nothing is posted to the ledger now; the "
         "certified reductions count in the next allocation round."
     ) % {"project": project.name, "amounts": amounts_text(amounts)}
+
+
+def review_step(project: Project, step: workflow.ReviewStep | None) -> str:
+    """The approval button of the waiting review step: certifying, recording the Ministry's
+    result; an intermediate approval is undone by the next reviewer's return and asks
+    nothing."""
+    if step is None or step.target != Status.CERTIFIED:
+        return ""
+    return _review_text(project, step, _reviewed(project))
+
+
+def review_step_template(project: Project, step: workflow.ReviewStep | None) -> str:
+    """The same text with ``{amount_NOX}``… where the reviewed amounts go: the page fills in
+    what the reviewer typed (static/js/app.js, data-confirm-template), so a lowered amount
+    is what the confirmation names."""
+    if step is None or step.target != Status.CERTIFIED:
+        return ""
+    rows = sorted(project.amounts.all(), key=lambda a: list(Pollutant.values).index(a.pollutant))
+    return _review_text(project, step, [(a.pollutant, f"{{amount_{a.pollutant}}}") for a in rows])
 
 
 def withdraw(project: Project) -> str:

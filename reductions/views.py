@@ -213,6 +213,7 @@ def _detail_page(request, project: Project, **forms):
             or SubmitForm(filing=_files_itself(project), initial=submit_initial, prefix="submit"),
             "attachment_form": forms.get("attachment_form") or AttachmentForm(),
             "approve_confirm": confirm.review_step(project, step),
+            "approve_confirm_template": confirm.review_step_template(project, step),
             "withdraw_confirm": confirm.withdraw(project),
         },
     )

@@ -43,6 +43,28 @@
     sync();
   });
 
+  // A submit button's data-confirm-template is its confirmation with {field} where the value
+  // of that field of its form goes (an amount in tonnes, 3 decimals): the confirmation names
+  // the amounts as typed, not as the page was loaded. An empty amount keeps the one shown.
+  document.querySelectorAll("button[data-confirm-template]").forEach(function (button) {
+    var form = button.form;
+    if (!form) return;
+    var fill = function () {
+      button.dataset.confirm = button.dataset.confirmTemplate.replace(
+        /\{(\w+)\}/g,
+        function (whole, name) {
+          var field = form.elements.namedItem(name);
+          if (!field) return whole;
+          var typed = field.value.trim() === "" ? field.defaultValue : field.value.trim();
+          var amount = Number(typed);
+          return (typed !== "" && isFinite(amount) ? amount.toFixed(3) : typed) + " t";
+        }
+      );
+    };
+    form.addEventListener("input", fill);
+    fill();
+  });
+
   // A submit button or form with data-confirm asks once, in the page's own dialog, saying
   // what will happen; the form is submitted (by the same button) only on 确认.
   var dialog = document.getElementById("confirm-dialog");

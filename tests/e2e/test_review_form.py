@@ -1,10 +1,13 @@
 """A review form keeps what the reviewer typed when it is refused, with the message under the
 field; certifying asks once and says which account it credits (issue 12 items 2 and 4)."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from ledger import services as ledger_services
 from reductions.models import Status
 from tests.factories import make_project
 
@@ -59,19 +62,24 @@ def test_certify_asks_once_and_says_which_account_is_credited(
     visit(page, reverse("reductions:detail", args=[project.pk]))
     button = page.get_by_role("button", name="核定", exact=True)
 
-    # Cancelled, nothing happens.
+    # It says what will post; cancelled, nothing happens.
     button.click()
     dialog = page.locator("#confirm-dialog")
     expect(dialog).to_be_visible()
+    expect(dialog.locator(".confirm-text")).to_contain_text("将向浦东新区 NOx 账户入账 0.080 t")
     page.screenshot(path=artifacts / "asking.png")
     dialog.get_by_role("button", name="取消").click()
     expect(dialog).to_be_hidden()
     project.refresh_from_db()
     assert project.status == Status.SUBMITTED
 
-    text = click_and_confirm(page, button, expect_text="将向浦东新区 NOx 账户入账 0.080 t")
+    # A lowered amount is the one the confirmation names, and the one credited.
+    page.locator("#id_amount_NOX").fill("0.05")
+    text = click_and_confirm(page, button, expect_text="将向浦东新区 NOx 账户入账 0.050 t")
     assert project.name in text
     assert_healthy(page)
     project.refresh_from_db()
     assert project.status == Status.CERTIFIED
     expect(page.locator("h1")).to_contain_text("已核定")
+    account = ledger_services.entity_account(project.owner, "NOX")
+    assert account.balance == Decimal("0.050")

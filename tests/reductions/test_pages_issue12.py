@@ -213,6 +213,8 @@ def test_certifying_a_micro_project_says_which_account_is_credited(
     text = confirm_of(page, "核定")
     assert "将向浦东新区 NOx 账户入账 0.080 t" in text, text
     assert project.name in text
+    # The page fills in the amount as the reviewer types it.
+    assert "将向浦东新区 NOx 账户入账 {amount_NOX}" in page
 
 
 def test_certifying_in_english_says_the_same_in_english(
