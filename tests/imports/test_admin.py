@@ -233,3 +233,38 @@ def test_the_projects_admin_imports_projects_and_national_results(
         {name: form.initial[name] for name in form.fields},
     )
     assert Project.objects.get().number == "PD-00001"
+
+
+def test_trades_from_the_admin_keep_the_workbook_as_evidence(client_for, district_clerk, pudong):
+    from allocations.models import RecordStatus, TradeRecord
+
+    from .test_imports import TRADE_HEADERS
+
+    client = client_for(staff(district_clerk))
+    rows = [["SH-PQ-2025-009", "买入", "上海某化工厂", datetime.date(2025, 3, 1), "COD", "1.5"]]
+    preview = client.post(
+        reverse("admin:allocations_traderecord_import"),
+        {"import_file": xlsx(rows, headers=TRADE_HEADERS, name="平台清单.xlsx"), "format": "0"},
+    )
+    assert preview.context["result"].totals["new"] == 1
+    form = preview.context["confirm_form"]
+    client.post(
+        reverse("admin:allocations_traderecord_process_import"),
+        {name: form.initial[name] for name in form.fields},
+    )
+    record = TradeRecord.objects.get()
+    assert (record.entity, record.status, record.amount) == (
+        pudong,
+        RecordStatus.PROPOSED,
+        Decimal("1.500"),
+    )
+    assert record.evidence_name == "平台清单.xlsx" and record.proposed_by == district_clerk
+
+
+def test_the_size_cap_holds_in_the_admin(client_for, municipal_clerk, settings):
+    settings.IMPORT_MAX_BYTES = 1024
+    client = client_for(staff(municipal_clerk))
+    rows = [["310115", "14FYP", str(n), "1", ""] for n in range(200)]
+    response = admin_import(client, "target", xlsx(rows, headers=TARGET_HEADERS))
+    assert "MB" in response.content.decode() and "最多" in response.content.decode()
+    assert not ImportJob.objects.exists()
