@@ -39,7 +39,7 @@ def row(number: int, cod: str) -> dict:
 
 
 def test_an_import_with_one_bad_row_shows_the_error_and_imports_nothing(
-    district_clerk_page, tmp_path
+    district_clerk_page, tmp_path, artifacts
 ):
     page = district_clerk_page
     visit(page, reverse("home"))
@@ -71,12 +71,15 @@ def test_an_import_with_one_bad_row_shows_the_error_and_imports_nothing(
     expect(page.get_by_role("button", name="确认导入")).to_have_count(0)
 
     # The preview names the row (the header is row 1), the column and the reason.
+    expect(page.locator("#import-preview thead")).to_contain_text("编号或代码")
     errors = page.locator("#import-preview tbody tr.row-error")
     expect(errors).to_have_count(1)
     cells = errors.first.get_by_role("cell")
     expect(cells.nth(0)).to_have_text("3")
+    expect(cells.nth(1)).to_have_text("PD-00002")
     expect(cells.nth(3)).to_have_text(COD)
     expect(cells.nth(4)).to_contain_text("“两吨”不是数字")
+    page.screenshot(path=artifacts / "error-preview.png", full_page=True)
 
     # Nothing was imported.
     follow(page, "减排项目")
