@@ -2,9 +2,11 @@
 fit the screen; a wide table scrolls inside its own box, never the page (issue 12)."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from reductions import services
 from tests.factories import make_project
@@ -57,4 +59,37 @@ def test_project_list_detail_and_form_fit_375_px(
     visit(page, reverse("reductions:new"))
     page.screenshot(path=str(artifacts / "form-375.png"), full_page=True)
     assert page_width(page) <= PHONE["width"]
+    assert page.js_errors == []
+
+
+def test_the_project_list_sorts_by_its_headers(
+    district_clerk, district_approver, district_clerk_page, artifacts
+):
+    micro = make_project(district_clerk, name="项目A 微小", amounts={"COD": "0.08"})
+    services.act(project=micro, user=district_approver, action="approve", amounts={"COD": "0.07"})
+    make_project(district_clerk, name="项目B 重点", amounts={"COD": "6"})
+    make_project(district_clerk, name="项目C 打包", amounts={"COD": "2"})
+
+    page = district_clerk_page
+    visit(page, reverse("reductions:list"))
+    names = page.locator("table.project-list tbody tr td:nth-child(2)")
+    expect(names).to_have_text(["项目C 打包", "项目B 重点", "项目A 微小"])
+    expect(page.locator("th[aria-sort]")).to_have_text(re.compile(r"^#"))
+
+    page.get_by_role("link", name=re.compile("^核算类别")).click()
+    expect(page.locator("th[aria-sort=ascending]")).to_contain_text("核算类别")
+    expect(names).to_have_text(["项目B 重点", "项目C 打包", "项目A 微小"])
+    page.get_by_role("link", name=re.compile("^核算类别")).click()
+    expect(page.locator("th[aria-sort=descending]")).to_contain_text("核算类别")
+    expect(names).to_have_text(["项目A 微小", "项目C 打包", "项目B 重点"])
+    # Certified amounts once certified, the others as claimed, each labelled.
+    amounts = page.locator("table.project-list tbody tr td:last-child")
+    expect(amounts).to_have_text(
+        [
+            re.compile(r"核定\s*COD 0\.070"),
+            re.compile(r"申报\s*COD 2\.000"),
+            re.compile(r"申报\s*COD 6\.000"),
+        ]
+    )
+    page.screenshot(path=str(artifacts / "list-sorted.png"), full_page=True)
     assert page.js_errors == []
