@@ -36,6 +36,7 @@ class Lookups:
     """Reference rows read once per file, not once per row."""
 
     def __init__(self):
+        self.may_create: dict[int, bool] = {}
         self.industries = {i.code: i for i in Industry.objects.all()}
         # Sub-types prefetched: the service asks every row's type for them (a heading).
         types = list(
@@ -310,7 +311,12 @@ class ProjectImporter:
                     "所属主体", _("“%(value)s” is not a district or enterprise.") % {"value": raw}
                 )
                 return None
-        if not self.user.has_perm("reductions.create_project", owner):
+        may = lookups.may_create.get(owner.pk)
+        if may is None:  # asked once per owner of the file, not once per row
+            may = lookups.may_create[owner.pk] = self.user.has_perm(
+                "reductions.create_project", owner
+            )
+        if not may:
             result.error(
                 "所属主体",
                 _("You may not import projects of %(owner)s.") % {"owner": owner.name_zh},

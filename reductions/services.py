@@ -364,10 +364,12 @@ def create_projects(
     amounts and their CREATE steps are then written in three bulk inserts, all or nothing."""
     items = list(items)
     taken = taken_numbers(data.get("number") or "" for _owner, data, _amounts in items)
-    prepared = []
+    prepared, allowed = [], {}
     with rules_read_once():
         for owner, data, amounts in items:
-            if not user.has_perm("reductions.create_project", owner):
+            if owner.pk not in allowed:  # one answer per owner of the batch
+                allowed[owner.pk] = user.has_perm("reductions.create_project", owner)
+            if not allowed[owner.pk]:
                 raise NotPermittedForUser(
                     _("You may not enter projects for %(owner)s.") % {"owner": owner}
                 )
