@@ -47,6 +47,7 @@ def test_national_result_target_round_allocation_and_recovery(
     municipal_approver_page,
     district_clerk_page,
     page_as,
+    artifacts,
 ):
     municipally_reviewed_key_project(district_clerk, district_approver, municipal_approver)
 
@@ -87,6 +88,7 @@ def test_national_result_target_round_allocation_and_recovery(
     line = clerk.locator("main table tbody tr").filter(has_text="浦东新区")
     expect(line).to_have_count(1)
     expect(cell(line, "2.500").first).to_be_visible()
+    clerk.screenshot(path=artifacts / "round-draft.png", full_page=True)
     submit(clerk, clerk.get_by_role("button", name="提交审批"))
     expect_message(clerk, "已办理，批次当前状态：已提交。")
     round_url = clerk.url

@@ -33,6 +33,7 @@ def test_district_package_project_from_entry_to_municipal_certification(
     district_approver_page,
     municipal_approver_page,
     tmp_path,
+    artifacts,
 ):
     # --- The district clerk enters the project and sees its tier while typing.
     clerk = district_clerk_page
@@ -58,6 +59,7 @@ def test_district_package_project_from_entry_to_municipal_certification(
     expect(clerk.locator("#tier-label")).to_have_text("小额打包项目")
     clerk.get_by_label(re.compile(r"NH3-N.*减排量")).fill("0.3")
     expect(clerk.locator("#tier-label")).to_have_text("小额打包项目")
+    clerk.screenshot(path=artifacts / "project-form.png", full_page=True)
 
     submit(clerk, clerk.get_by_role("button", name="保存", exact=True))
     expect_message(clerk, "已保存。核算类别：小额打包项目")
