@@ -113,6 +113,7 @@ class ProjectForm(forms.ModelForm):
                 "data-pollutants": " ".join(project_type.pollutants),
             }
         field.widget = OptionDataSelect(attrs=field.widget.attrs, option_data=option_data)
+        field.widget.is_required = field.required
         field.choices = [
             ("", field.empty_label),
             *(

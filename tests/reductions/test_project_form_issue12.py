@@ -81,6 +81,7 @@ def test_the_form_is_in_three_sections_with_legends(client_for, district_clerk):
 def test_types_are_grouped_air_and_water(client_for, district_clerk):
     page = new_form_page(client_for(district_clerk))
     select = re.search(r'<select name="project_type".*?</select>', page, re.S).group(0)
+    assert re.match(r'<select name="project_type"[^>]* required', select)
     groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select, re.S)
     assert [label for label, _ in groups] == ["大气", "水"]
     air, water = (body for _, body in groups)
