@@ -33,6 +33,8 @@ from .models import (
     BundleFiling,
     BundleKey,
     FilingStatus,
+    FuelType,
+    Industry,
     PackageRule,
     Project,
     ProjectAmount,
@@ -180,6 +182,30 @@ def find_bundle(user: User, key: str) -> Bundle | None:
     return next((b for b in bundles(user) if b.key == key), None)
 
 
+def filing_label(filing: BundleFiling) -> str:
+    """The filing's bundle named in the reader's language, from its key (the stored label is
+    worded in the language of whoever recorded it). A self-filed project's label is its
+    name; a key this code does not know keeps the stored label."""
+    parts = filing.bundle_key.split(":", 4)
+    if filing.self_filed or len(parts) != 5:
+        return filing.label
+    dimension, value = parts[3], parts[4]
+    if dimension == GREEN_ISLAND:
+        value_label = _("green island: %(name)s") % {"name": value}
+    elif dimension == BundleKey.INDUSTRY:
+        industry = Industry.objects.filter(pk=value).first()
+        value_label = str(industry) if industry else value
+    elif dimension == BundleKey.FUEL and value in FuelType.values:
+        value_label = str(FuelType(value).label)
+    elif dimension == BundleKey.PROJECT_TYPE:
+        value_label = str(filing.project_type)
+    elif dimension == BundleKey.NONE:
+        value_label = _("whole district")
+    else:
+        return filing.label
+    return f"{filing.owner.name} · {filing.accounting_year} · {filing.project_type} · {value_label}"
+
+
 def filing_bundle(filing: BundleFiling) -> Bundle:
     """A filing as a bundle: its frozen projects with the amounts as filed."""
     bundle = Bundle(
@@ -189,7 +215,7 @@ def filing_bundle(filing: BundleFiling) -> Bundle:
         project_type=filing.project_type,
         dimension="",
         value="",
-        label=filing.label,
+        label=filing_label(filing),
     )
     items = filing.items.select_related("project__industry", "project__owner").order_by(
         "project_id"

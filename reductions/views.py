@@ -377,7 +377,9 @@ def bundle_list(request):
         "reductions/bundle_list.html",
         {
             "bundles": bundles.bundles(request.user),
-            "filings": bundles.waiting_filings(request.user),
+            "filings": [
+                (f, bundles.filing_label(f)) for f in bundles.waiting_filings(request.user)
+            ],
         },
     )
 

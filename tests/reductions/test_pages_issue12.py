@@ -403,3 +403,49 @@ def test_the_migration_gives_existing_projects_their_reason_code(district_clerk)
     with translation.override("en"):
         assert key.tier_reason_text.startswith("COD 6.000 t exceeds the 5 t")
         assert changed.tier_reason_code == "" and changed.tier_reason_text == "旧的理由"
+
+
+def _main_text_without(page: str, typed) -> str:
+    main = page.split("<main", 1)[1].split("</main>", 1)[0]
+    text = re.sub(r"<[^>]+>", " ", main)
+    for value in typed:
+        text = text.replace(value, "")
+    return text
+
+
+def test_bundle_filing_and_queue_pages_in_english_have_no_chinese_system_text(
+    client_for, district_clerk, district_approver, municipal_approver, settings
+):
+    from django.utils import translation
+
+    from reductions import bundles
+
+    a = act(make_project(district_clerk, amounts={"COD": "2"}), district_approver, "approve")
+    b = act(make_project(district_clerk, amounts={"COD": "3"}), district_approver, "approve")
+    with translation.override("zh-hans"):  # recorded in the Chinese interface
+        filing = bundles.record_filing(
+            user=district_clerk,
+            bundle=next(x for x in bundles.bundles(district_clerk) if a in x.projects),
+            filing_number="GJ-1",
+            filing_date=datetime.date(2025, 8, 1),
+        )
+    assert "浦东新区" in filing.label
+    industry = a.industry
+    typed = [a.name, b.name, a.enterprise_name, industry.name_zh]  # no English industry names yet
+    client = client_for(district_approver)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for url in (
+        reverse("reductions:bundles"),
+        reverse("reductions:filing", args=[filing.pk]),
+        reverse("reductions:queue"),
+    ):
+        text = _main_text_without(page_of(client.get(url)), typed)
+        assert not re.search(r"[\u4e00-\u9fff]", text), (
+            url,
+            re.findall(r"\S*[\u4e00-\u9fff]+\S*", text),
+        )
+    page = page_of(client.get(reverse("reductions:filing", args=[filing.pk])))
+    assert "Pudong New Area · 2025 · Structure upgrade (water) · 26 " in page
+    assert (
+        "Confirm that national filing no. GJ-1 covers 2 project(s), in total COD 5.000 t?" in page
+    )
