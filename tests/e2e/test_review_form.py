@@ -83,3 +83,32 @@ def test_certify_asks_once_and_says_which_account_is_credited(
     expect(page.locator("h1")).to_contain_text("已核定")
     account = ledger_services.entity_account(project.owner, "NOX")
     assert account.balance == Decimal("0.050")
+
+
+def test_queue_select_all_and_bulk_approval_says_how_many(
+    district_clerk, district_approver, district_approver_page, artifacts
+):
+    first = make_project(district_clerk, amounts={"COD": "6"}, name="较早的项目")
+    second = make_project(district_clerk, amounts={"COD": "7"}, name="较新的项目")
+    page = district_approver_page
+    visit(page, reverse("reductions:queue"))
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("较早的项目")  # oldest first
+
+    select_all = page.get_by_label("全选")
+    select_all.check()
+    for box in page.locator('input[name="project"]').all():
+        expect(box).to_be_checked()
+    page.locator('input[name="project"]').first.uncheck()
+    assert page.evaluate("document.querySelector('[data-select-all]').indeterminate")
+    select_all.check()
+    page.screenshot(path=artifacts / "chosen.png", full_page=True)
+
+    button = page.get_by_role("button", name="按申报量批量通过所选项目")
+    click_and_confirm(page, button, expect_text="按申报量批量通过所选 2 个项目")
+    assert_healthy(page)
+    expect(page.locator(".messages")).to_contain_text("已通过 2 个项目")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == second.status == Status.DISTRICT_REVIEWED
