@@ -72,6 +72,8 @@ def test_headers_sort_with_aria_sort_and_keep_the_filters(client_for, district_c
     assert page.count("aria-sort=") == 1
 
     assert rows(client.get(LIST, {"order": "-name"})) == three[::-1]
+    assert rows(client.get(LIST, {"order": "id"})) == ["项目B", "项目A", "项目C"]
+    assert rows(client.get(LIST, {"order": "-year"}))[0] in three
     assert 'aria-sort="descending"' in client.get(LIST, {"order": "-name"}).content.decode()
 
 
