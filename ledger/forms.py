@@ -23,7 +23,7 @@ class StatementFilterForm(forms.Form):
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            raise forms.ValidationError(_("The start date is after the end date."))
+            self.add_error("date_to", _("The start date is after the end date."))
         return data
 
 

@@ -708,7 +708,9 @@ def propose_correction(*, action: str, record: models.Model, reason: str, user: 
     spec = _action(action)
     reason = (reason or "").strip()
     if not reason:
-        raise CorrectionError(_("Say why this is corrected."), code="reason_required")
+        raise CorrectionError(
+            field_errors={"reason": _("Say why this is corrected.")}, code="reason_required"
+        )
     # Decide on the record as it is now, not as the caller last read it.
     record = type(record)._default_manager.get(pk=record.pk)
     if not spec.may_propose(user, record):
@@ -768,7 +770,10 @@ def reject_correction(*, correction: Correction, user: User, comment: str) -> Co
     spec = _action(correction.action)
     comment = (comment or "").strip()
     if not comment:
-        raise CorrectionError(_("Say why the correction is rejected."), code="comment_required")
+        raise CorrectionError(
+            field_errors={"comment": _("Say why the correction is rejected.")},
+            code="comment_required",
+        )
     with transaction.atomic():
         correction = _lock_open_correction(correction, user)
         if not spec.may_approve(user, _record_of(correction)):
@@ -970,7 +975,9 @@ def propose_adjustment(*, account: Account, amount, reason: str, user: User) -> 
     amount = to_amount(amount)
     reason = (reason or "").strip()
     if not reason:
-        raise LedgerError(_("An adjustment needs a reason."))
+        raise LedgerError(
+            field_errors={"reason": _("An adjustment needs a reason.")}, code="reason_required"
+        )
     return AdjustmentProposal.objects.create(
         account=account, amount=amount, reason=reason, proposed_by=user
     )
@@ -1018,7 +1025,10 @@ def reject_adjustment(
     *, proposal: AdjustmentProposal, approver: User, comment: str
 ) -> AdjustmentProposal:
     if not (comment or "").strip():
-        raise LedgerError(_("Say why the adjustment is rejected."))
+        raise LedgerError(
+            field_errors={"comment": _("Say why the adjustment is rejected.")},
+            code="comment_required",
+        )
     with transaction.atomic():
         proposal = _decide(proposal, approver)
         proposal.status = AdjustmentStatus.REJECTED

@@ -1,5 +1,7 @@
 """Ledger pages. Thin: check permission, call a selector or service, render."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,9 +10,10 @@ from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.views import i18n
+from django.views import defaults, i18n
 from django.views.decorators.http import require_POST
 
 from . import corrections, files, inbox, selectors, services
@@ -42,6 +45,12 @@ def require(user, perm: str, obj=None) -> None:
         raise PermissionDenied(_("You do not have permission to do this."))
 
 
+def show_errors(form, error: services.LedgerError) -> None:
+    """A domain refusal on the form: each message under its field, the rest above it."""
+    for field, message in error.errors.items():
+        form.add_error(field if field in form.fields else None, message)
+
+
 @login_required
 def home(request):
     user = request.user
@@ -51,6 +60,25 @@ def home(request):
     # Higher apps add their panels (dashboards) through a setting: the ledger imports no app.
     charts = [chart for panel in settings.QUOTA_HOME_PANELS for chart in import_string(panel)(user)]
     return render(request, "home.html", {"positions": positions, "charts": charts})
+
+
+def permission_denied(request, exception=None):
+    """The 403 page (``handler403``): what was refused, in the reader's language, and a way
+    back — home, and the page the user came from when it is one of ours."""
+    if request.path.startswith("/api/"):
+        return defaults.permission_denied(request, exception)
+    referer = request.META.get("HTTP_REFERER", "")
+    back = ""
+    if (
+        referer
+        and url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and urlsplit(referer).path != request.path
+    ):
+        back = referer
+    message = str(exception) if exception is not None else ""
+    return render(request, "403.html", {"message": message, "back_url": back}, status=403)
 
 
 @require_POST
@@ -88,6 +116,10 @@ def entity_list(request):
 def entity_detail(request, code: str):
     entity = get_object_or_404(Entity, code=code)
     require(request.user, "ledger.see_entity_ledger", entity)
+    return _entity_page(request, entity, ExportForm())
+
+
+def _entity_page(request, entity: Entity, export_form: ExportForm):
     accounts = list(Account.objects.filter(entity=entity))
     positions = selectors.entity_positions(entity, accounts)
     recent = selectors.recent_entries(accounts)
@@ -98,7 +130,7 @@ def entity_detail(request, code: str):
             "entity": entity,
             "positions": positions,
             "recent": recent,
-            "export_form": ExportForm(),
+            "export_form": export_form,
             "exports": StatementExport.objects.filter(entity=entity, requested_by=request.user)[:5],
         },
     )
@@ -179,7 +211,7 @@ def correction_new(request, action: str, record_id: int):
                 action=action, record=record, reason=form.cleaned_data["reason"], user=request.user
             )
         except services.LedgerError as error:
-            form.add_error(None, str(error))
+            show_errors(form, error)
         else:
             messages.success(
                 request, _("The correction was proposed; another person must approve it.")
@@ -230,7 +262,7 @@ def correction_detail(request, pk: int):
             try:
                 decide(correction=correction, user=user, comment=form.cleaned_data["comment"])
             except services.LedgerError as error:
-                form.add_error(None, str(error))
+                show_errors(form, error)
             else:
                 messages.success(request, _("The correction was decided."))
                 return redirect("ledger:correction", pk=pk)
@@ -274,12 +306,12 @@ def _form_page(request, form_class, template: str, perform):
         try:
             return perform(form.cleaned_data)
         except services.LedgerError as error:
-            form.add_error(None, str(error))
+            show_errors(form, error)
     return render(request, template, {"form": form})
 
 
 @login_required
-def adjustment_list(request):
+def adjustment_list(request, *, refused: AdjustmentProposal | None = None, refused_form=None):
     require(request.user, "ledger.see_adjustments")
     proposals = AdjustmentProposal.objects.select_related(
         "account__entity", "proposed_by", "decided_by"
@@ -291,7 +323,14 @@ def adjustment_list(request):
     return render(
         request,
         "ledger/adjustment_list.html",
-        {"page": page, "decision_form": DecisionForm(), "statuses": AdjustmentStatus.choices},
+        {
+            "page": page,
+            "decision_form": DecisionForm(),
+            "statuses": AdjustmentStatus.choices,
+            # A refused decision: its row shows the comment as typed and why, under it.
+            "refused": refused,
+            "refused_form": refused_form,
+        },
     )
 
 
@@ -321,8 +360,9 @@ def adjustment_decide(request, pk: int):
     require(request.user, "ledger.decide_adjustment", proposal)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose approve or reject."))
-        return redirect("ledger:adjustment_list")
+        if "decision" in form.errors:
+            form.add_error(None, _("Choose approve or reject."))
+        return adjustment_list(request, refused=proposal, refused_form=form)
     try:
         if form.cleaned_data["decision"] == "approve":
             services.approve_adjustment(
@@ -335,7 +375,12 @@ def adjustment_decide(request, pk: int):
             )
             messages.success(request, _("The adjustment was rejected."))
     except services.LedgerError as error:
-        messages.error(request, str(error))
+        if not error.field_errors:
+            messages.error(request, str(error))
+            return redirect("ledger:adjustment_list")
+        # The list again, the comment kept and the reason under it in the proposal's row.
+        show_errors(form, error)
+        return adjustment_list(request, refused=proposal, refused_form=form)
     return redirect("ledger:adjustment_list")
 
 
@@ -346,16 +391,8 @@ def export_start(request, code: str):
     require(request.user, "ledger.export_statement", entity)
     form = ExportForm(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else None
-            for error in errors:
-                messages.error(
-                    request,
-                    _("%(field)s: %(error)s") % {"field": label, "error": error}
-                    if label
-                    else error,
-                )
-        return redirect("ledger:entity", code=code)
+        # The entity page again, with the dates as typed and each message under its field.
+        return _entity_page(request, entity, form)
     job = StatementExport.objects.create(
         entity=entity,
         date_from=form.cleaned_data["date_from"],

@@ -24,7 +24,14 @@ def navigation(request) -> dict:
     """Navigation links for the signed-in user: only what the user's roles may use."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_links": [], "inbox_counts": [], "inbox_total": 0, "inbox_shown": False}
+        return {
+            "nav_links": [],
+            "nav_primary": [],
+            "nav_more": [],
+            "inbox_counts": [],
+            "inbox_total": 0,
+            "inbox_shown": False,
+        }
     links = [(_("Home"), reverse("home"))]
     # 待我处理 (n): every kind of work waiting for this user (ledger/inbox.py), counted in a
     # few queries; shown to every role that can have any.
@@ -50,6 +57,8 @@ def navigation(request) -> dict:
     if user.has_role(*USE_ROLES):
         links.append((_("Construction projects"), reverse("allocations:constructions")))
         links.append((_("Trade records"), reverse("allocations:trades")))
+    # What follows is used less often: under 更多 (More), so that the top bar fits one line.
+    first_more = len(links)
     if user.has_role(*IMPORT_ROLES):
         links.append((_("Import"), reverse("imports:list")))
     if user.has_role(*REPORT_ROLES) and user.entity_id:
@@ -64,6 +73,8 @@ def navigation(request) -> dict:
         links.append((_("Administration"), reverse("admin:index")))
     return {
         "nav_links": links,
+        "nav_primary": links[:first_more],
+        "nav_more": links[first_more:],
         "inbox_counts": counts,
         "inbox_total": total,
         "inbox_shown": shown,

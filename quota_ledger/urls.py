@@ -42,3 +42,5 @@ urlpatterns = [
 
 # Under /api/, a URL no route matches is the API's JSON 404 (quota_ledger/api/errors.py).
 handler404 = "quota_ledger.api.errors.not_found"
+# The 403 page says what was refused and offers a way back (home, the previous page).
+handler403 = "ledger.views.permission_denied"
