@@ -69,12 +69,21 @@ def _evidence(record) -> HttpResponse:
 
 
 def _period_and_date(request):
-    form = ProgressForm(request.GET or None)
+    """The plan period and as-of date asked for; by default the current period and today,
+    shown in the form (never a blank date field)."""
+    today = timezone.localdate()
+    default = PlanPeriod.objects.filter(start_year__lte=today.year).last()
+    if not request.GET:
+        form = ProgressForm(initial={"plan_period": default, "as_of": today})
+        return form, default, today
+    data = request.GET.copy()
+    if not data.get("as_of"):
+        data["as_of"] = today.isoformat()
+    form = ProgressForm(data)
     period = as_of = None
     if form.is_valid():
         period, as_of = form.cleaned_data["plan_period"], form.cleaned_data["as_of"]
-    period = period or PlanPeriod.objects.filter(start_year__lte=timezone.localdate().year).last()
-    return form, period, as_of or timezone.localdate()
+    return form, period or default, as_of or today
 
 
 # Which certified projects stand behind each figure of a progress row (the project list's

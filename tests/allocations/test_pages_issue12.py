@@ -488,3 +488,17 @@ def test_revoking_a_round_says_what_will_be_taken_back(
     assert lines[0] == "撤销分配批次"
     assert any("2.000 吨" in line and "化学需氧量" in line and "浦东新区" in line for line in lines)
     assert any("2.250 吨" in line and "氨氮" in line for line in lines)
+
+
+def test_progress_form_shows_the_period_and_date_it_answers_for(
+    client_for, pudong, period, municipal_clerk
+):
+    client = client_for(municipal_clerk)
+    url = reverse("allocations:progress", args=[pudong.code])
+    form = client.get(url, {"plan_period": period.pk}).context["form"]
+    assert form["as_of"].value() == TODAY.isoformat()
+    page = client.get(url, {"plan_period": period.pk, "as_of": "2025-13-40"}).content.decode()
+    assert 'value="2025-13-40"' in page  # the bad input is kept, its error under the field
+    assert "输入一个有效的日期" in cell(page, "id_as_of_error")
+    unbound = client.get(url).context["form"]
+    assert unbound["as_of"].value() == TODAY and unbound["plan_period"].value() is not None

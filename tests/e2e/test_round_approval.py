@@ -70,6 +70,7 @@ def test_municipal_approver_approves_a_round_through_the_confirmation(
         clerk.get_by_role("button", name="提交审批"),
         expect_text=f"提交分配批次 #{drafted_round.pk} 审批：1 条分配，合计 COD 2.000 吨",
     )
+    expect(clerk.locator(".messages")).to_contain_text("已办理，批次当前状态：已提交。")
     assert_healthy(clerk)
     drafted_round.refresh_from_db()
     assert drafted_round.status == RoundStatus.SUBMITTED
@@ -94,8 +95,8 @@ def test_municipal_approver_approves_a_round_through_the_confirmation(
         approver.get_by_role("button", name="退回"),
         expect_text=f"将分配批次 #{drafted_round.pk} 退回经办人？不入账。",
     )
-    assert_healthy(approver)
     expect(approver.locator("#id_decide_comment_error")).to_contain_text("请说明退回的理由")
+    assert_healthy(approver)
     approver.screenshot(path=artifacts / "approver-return-refused.png", full_page=True)
     assert AllocationRound.objects.get().status == RoundStatus.SUBMITTED
 
@@ -103,8 +104,8 @@ def test_municipal_approver_approves_a_round_through_the_confirmation(
     text = click_and_confirm(approver, approve, expect_text=f"{pudong.name}：+COD 2.000 吨")
     assert text.startswith(f"批准分配批次 #{drafted_round.pk}。")
     approver.wait_for_url(f"**{url}")
-    assert_healthy(approver)
     expect(approver.locator(".messages")).to_contain_text("已办理，批次当前状态：已批准。")
+    assert_healthy(approver)
     expect(approver.locator("h1 .badge")).to_have_text("已批准")
     expect(approver.locator("#round-lines tbody a")).to_have_count(1)  # the posting's link
 
@@ -115,3 +116,17 @@ def test_municipal_approver_approves_a_round_through_the_confirmation(
         "同意分配",
     )
     assert ledger_services.entity_account(pudong, "COD").balance == Decimal("2")
+
+    # The district's progress: one figure per column, met as text, a figure opens its projects.
+    period = drafted_round.plan_period
+    visit(
+        approver, f"{reverse('allocations:progress', args=[pudong.code])}?plan_period={period.pk}"
+    )
+    row = approver.locator('#progress tr[data-pollutant="COD"]')
+    expect(row.locator(".met-status")).to_have_text("✓ 已完成")
+    expect(row.locator("td.allocated")).to_have_text("2.000")
+    approver.screenshot(path=artifacts / "progress.png", full_page=True)
+    row.locator("td.key a").click()
+    approver.wait_for_url("**/projects/?*")
+    assert_healthy(approver)
+    expect(approver.locator("main table tbody tr")).to_have_count(1)
