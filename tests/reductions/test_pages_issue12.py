@@ -9,12 +9,21 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from reductions import services
 from reductions.models import BundleFiling, Project, Status
 from tests.factories import file_bundle, make_project
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _site_language_after():
+    """A request in English leaves English active in this thread; later tests expect the
+    site's language."""
+    yield
+    translation.deactivate()
 
 
 def act(project, user, action, **kwargs):
@@ -375,11 +384,9 @@ def test_english_project_page_has_no_chinese_system_text(
     page = page_of(client.get(reverse("reductions:detail", args=[project.pk])))
     main = page.split("<main", 1)[1].split("</main>", 1)[0]
     text = re.sub(r"<[^>]+>", " ", main)
-    # What people typed or uploaded, and reference names that have no English yet.
-    for typed in [
-        project.industry.name,
-        *project.attachments.values_list("original_name", flat=True),
-    ]:
+    assert "26 Chemical raw materials and chemical products" in text
+    # What people uploaded stays as they named it.
+    for typed in project.attachments.values_list("original_name", flat=True):
         text = text.replace(typed, "")
     assert not re.search(r"[\u4e00-\u9fff]", text), re.findall(r"\S*[\u4e00-\u9fff]+\S*", text)
 
@@ -416,8 +423,6 @@ def _main_text_without(page: str, typed) -> str:
 def test_bundle_filing_and_queue_pages_in_english_have_no_chinese_system_text(
     client_for, district_clerk, district_approver, municipal_approver, settings
 ):
-    from django.utils import translation
-
     from reductions import bundles
 
     a = act(make_project(district_clerk, amounts={"COD": "2"}), district_approver, "approve")
@@ -430,8 +435,7 @@ def test_bundle_filing_and_queue_pages_in_english_have_no_chinese_system_text(
             filing_date=datetime.date(2025, 8, 1),
         )
     assert "浦东新区" in filing.label
-    industry = a.industry
-    typed = [a.name, b.name, a.enterprise_name, industry.name_zh]  # no English industry names yet
+    typed = [a.name, b.name, a.enterprise_name]
     client = client_for(district_approver)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     for url in (
@@ -445,7 +449,26 @@ def test_bundle_filing_and_queue_pages_in_english_have_no_chinese_system_text(
             re.findall(r"\S*[\u4e00-\u9fff]+\S*", text),
         )
     page = page_of(client.get(reverse("reductions:filing", args=[filing.pk])))
-    assert "Pudong New Area · 2025 · Structure upgrade (water) · 26 " in page
+    assert (
+        "Pudong New Area · 2025 · Structure upgrade (water) · "
+        "26 Chemical raw materials and chemical products"
+    ) in page
     assert (
         "Confirm that national filing no. GJ-1 covers 2 project(s), in total COD 5.000 t?" in page
     )
+
+
+def test_industries_have_english_names_and_the_migration_fills_only_blank_ones():
+    import importlib
+
+    from django.apps import apps
+
+    from reductions.models import Industry
+
+    assert not Industry.objects.filter(name_en="").exists()
+    migration = importlib.import_module("reductions.migrations.0010_industry_english_names")
+    Industry.objects.filter(code="26").update(name_en="")
+    Industry.objects.filter(code="17").update(name_en="Textile industry")  # a bureau's own
+    migration.forward(apps, None)
+    assert Industry.objects.get(code="26").name_en == "Chemical raw materials and chemical products"
+    assert Industry.objects.get(code="17").name_en == "Textile industry"

@@ -1,0 +1,121 @@
+"""English names of the industry major categories (GB/T 4754-2017 大类), so that pages in
+English name a project's industry in English (issue 12). Only a blank English name is
+filled; a name a bureau gave stays. Backwards nothing is undone.
+"""
+
+from django.db import migrations
+
+INDUSTRY_EN = {
+    "01": "Agriculture",
+    "02": "Forestry",
+    "03": "Animal husbandry",
+    "04": "Fishery",
+    "05": "Support activities for agriculture, forestry, animal husbandry and fishery",
+    "06": "Coal mining and washing",
+    "07": "Oil and natural gas extraction",
+    "08": "Ferrous metal ore mining and dressing",
+    "09": "Non-ferrous metal ore mining and dressing",
+    "10": "Non-metallic mineral mining and dressing",
+    "11": "Mining support activities",
+    "12": "Other mining",
+    "13": "Agricultural and sideline food processing",
+    "14": "Food manufacturing",
+    "15": "Liquor, beverage and refined tea manufacturing",
+    "16": "Tobacco products",
+    "17": "Textiles",
+    "18": "Textile garments and apparel",
+    "19": "Leather, fur, feathers and their products, and footwear",
+    "20": "Wood processing and wood, bamboo, rattan, palm and straw products",
+    "21": "Furniture manufacturing",
+    "22": "Paper and paper products",
+    "23": "Printing and reproduction of recorded media",
+    "24": "Culture, education, arts and crafts, sports and entertainment goods",
+    "25": "Petroleum, coal and other fuel processing",
+    "26": "Chemical raw materials and chemical products",
+    "27": "Pharmaceutical manufacturing",
+    "28": "Chemical fibre manufacturing",
+    "29": "Rubber and plastic products",
+    "30": "Non-metallic mineral products",
+    "31": "Ferrous metal smelting and rolling",
+    "32": "Non-ferrous metal smelting and rolling",
+    "33": "Metal products",
+    "34": "General-purpose equipment manufacturing",
+    "35": "Special-purpose equipment manufacturing",
+    "36": "Automobile manufacturing",
+    "37": "Railway, ship, aerospace and other transport equipment",
+    "38": "Electrical machinery and equipment",
+    "39": "Computers, communication and other electronic equipment",
+    "40": "Instruments and meters",
+    "41": "Other manufacturing",
+    "42": "Comprehensive use of waste resources",
+    "43": "Repair of metal products, machinery and equipment",
+    "44": "Electricity and heat production and supply",
+    "45": "Gas production and supply",
+    "46": "Water production and supply",
+    "47": "Building construction",
+    "48": "Civil engineering",
+    "49": "Construction installation",
+    "50": "Building decoration, renovation and other construction",
+    "51": "Wholesale trade",
+    "52": "Retail trade",
+    "53": "Railway transport",
+    "54": "Road transport",
+    "55": "Water transport",
+    "56": "Air transport",
+    "57": "Pipeline transport",
+    "58": "Multimodal transport and transport agency",
+    "59": "Loading, unloading and warehousing",
+    "60": "Postal services",
+    "61": "Accommodation",
+    "62": "Catering",
+    "63": "Telecommunications, broadcasting and satellite transmission services",
+    "64": "Internet and related services",
+    "65": "Software and information technology services",
+    "66": "Monetary and financial services",
+    "67": "Capital market services",
+    "68": "Insurance",
+    "69": "Other financial services",
+    "70": "Real estate",
+    "71": "Leasing",
+    "72": "Business services",
+    "73": "Research and experimental development",
+    "74": "Professional technical services",
+    "75": "Technology promotion and application services",
+    "76": "Water conservancy management",
+    "77": "Ecological protection and environmental management",
+    "78": "Public facilities management",
+    "79": "Land management",
+    "80": "Resident services",
+    "81": "Repair of motor vehicles, electronic products and household goods",
+    "82": "Other services",
+    "83": "Education",
+    "84": "Health",
+    "85": "Social work",
+    "86": "News and publishing",
+    "87": "Radio, television, film and sound recording production",
+    "88": "Culture and arts",
+    "89": "Sports",
+    "90": "Entertainment",
+    "91": "Organs of the Communist Party of China",
+    "92": "State organs",
+    "93": "CPPCC and democratic parties",
+    "94": "Social security",
+    "95": "Mass organisations, social organisations and other membership organisations",
+    "96": "Grassroots self-governing organisations and other organisations",
+    "97": "International organisations",
+}
+
+
+def forward(apps, schema_editor):
+    Industry = apps.get_model("reductions", "Industry")
+    for industry in Industry.objects.filter(name_en="", code__in=INDUSTRY_EN):
+        industry.name_en = INDUSTRY_EN[industry.code]
+        industry.save(update_fields=["name_en"])
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("reductions", "0009_project_tier_reason_code"),
+    ]
+
+    operations = [migrations.RunPython(forward, migrations.RunPython.noop)]
