@@ -8,8 +8,8 @@ asks the app's permission rule of each open record; none restates who may act.
 
 from django.db.models import Exists, Max, OuterRef, Q
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ledger.inbox import InboxKind, Item, amount_text
 from ledger.models import Role, User
@@ -29,7 +29,9 @@ from .models import (
 
 
 def _amounts(amounts) -> str:
-    return "、".join(amount_text(a.pollutant, a.claimed) for a in amounts)
+    """甲、乙 in Chinese, "a, b" in English."""
+    separator = "、" if (get_language() or "zh").startswith("zh") else ", "
+    return separator.join(amount_text(a.pollutant, a.claimed) for a in amounts)
 
 
 # --- Reduction projects awaiting this user's review step (the reductions queue) ----------
