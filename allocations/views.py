@@ -68,12 +68,16 @@ def _evidence(record) -> HttpResponse:
 # --- Progress and targets ----------------------------------------------------------------
 
 
+def _current_period(today):
+    return PlanPeriod.objects.filter(start_year__lte=today.year).last()
+
+
 def _period_and_date(request):
     """The plan period and as-of date asked for; by default the current period and today,
     shown in the form (never a blank date field)."""
     today = timezone.localdate()
-    default = PlanPeriod.objects.filter(start_year__lte=today.year).last()
     if not request.GET:
+        default = _current_period(today)
         form = ProgressForm(initial={"plan_period": default, "as_of": today})
         return form, default, today
     data = request.GET.copy()
@@ -83,7 +87,7 @@ def _period_and_date(request):
     period = as_of = None
     if form.is_valid():
         period, as_of = form.cleaned_data["plan_period"], form.cleaned_data["as_of"]
-    return form, period or default, as_of or today
+    return form, period or _current_period(today), as_of or today
 
 
 # Which certified projects stand behind each figure of a progress row (the project list's
