@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from reductions import services
 from tests.factories import make_project
 
+from .axe import axe_violations, describe
 from .helpers import assert_chinese, visit
 
 pytestmark = pytest.mark.e2e
@@ -47,6 +48,7 @@ def test_project_list_detail_and_form_fit_375_px(
     assert_chinese(page)
     page.screenshot(path=str(artifacts / "list-375.png"), full_page=True)
     assert page_width(page) <= PHONE["width"]
+    found = [describe(page.url, v) for v in [axe_violations(page)] if v]
     # The table keeps its columns and scrolls in its box.
     box = page.locator(".list-scroll")
     assert box.evaluate("e => e.scrollWidth > e.clientWidth")
@@ -55,10 +57,13 @@ def test_project_list_detail_and_form_fit_375_px(
     visit(page, reverse("reductions:detail", args=[certified.pk]))
     page.screenshot(path=str(artifacts / "detail-375.png"), full_page=True)
     assert page_width(page) <= PHONE["width"]
+    found += [describe(page.url, v) for v in [axe_violations(page)] if v]
 
     visit(page, reverse("reductions:new"))
     page.screenshot(path=str(artifacts / "form-375.png"), full_page=True)
     assert page_width(page) <= PHONE["width"]
+    found += [describe(page.url, v) for v in [axe_violations(page)] if v]
+    assert not found, "\n".join(found)
     assert page.js_errors == []
 
 
