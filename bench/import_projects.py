@@ -119,16 +119,20 @@ def main() -> None:
     vendor = setup_django()
     user = clerk()
     content = workbook_bytes(f"B{int(time.time())}")
-    t0 = time.perf_counter()
-    parsed = bare_parse(content)
-    bare = time.perf_counter() - t0
+    load_before = os.getloadavg()[0]
+    bare = float("inf")
+    for _attempt in range(3):  # the best of three: the ratio errs against the import
+        t0 = time.perf_counter()
+        parsed = bare_parse(content)
+        bare = min(bare, time.perf_counter() - t0)
     preview, imported, written = through_the_page(content, user)
+    load_after = os.getloadavg()[0]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     full = preview + imported
     report(
         f"import_projects ({vendor}, {ROWS:,} rows, {len(content) / 1048576:.1f} MB xlsx)",
         [
-            ("bare openpyxl read-only parse", f"{bare:.2f} s ({parsed - 1:,} rows)"),
+            ("bare openpyxl read-only parse", f"{bare:.2f} s ({parsed - 1:,} rows, best of 3)"),
             ("preview (read + check every row)", f"{preview:.2f} s ({preview / bare:.1f}x bare)"),
             ("confirm (read + check + create_projects)", f"{imported:.2f} s ({written:,} written)"),
             (
@@ -136,6 +140,7 @@ def main() -> None:
                 f"{full:.2f} s ({full / bare:.1f}x bare; goal < 10x, < 60 s)",
             ),
             ("peak memory (process RSS)", f"{peak_mb:.0f} MB (goal < 500 MB)"),
+            ("load average (1 min), before / after", f"{load_before:.1f} / {load_after:.1f}"),
         ],
     )
     shutil.rmtree(os.environ["MEDIA_ROOT"], ignore_errors=True)
