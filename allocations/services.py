@@ -170,7 +170,10 @@ def draft_round(*, plan_period: PlanPeriod, as_of: datetime.date, user: User) ->
     (an allocation) or owed (a recovery, up to the entity's available quota now)."""
     _require(user, Role.MUNICIPAL_CLERK)
     if as_of > timezone.localdate():
-        raise AllocationError(_("The as-of date cannot be in the future."))
+        raise AllocationError(
+            code="date_in_future",
+            field_errors={"as_of": _("The as-of date cannot be in the future.")},
+        )
     policy = selectors.policy_in_force(as_of)
     open_round = AllocationRound.objects.filter(
         plan_period=plan_period, status__in=[RoundStatus.DRAFT, RoundStatus.SUBMITTED]

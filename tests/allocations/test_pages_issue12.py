@@ -502,3 +502,39 @@ def test_progress_form_shows_the_period_and_date_it_answers_for(
     assert "输入一个有效的日期" in cell(page, "id_as_of_error")
     unbound = client.get(url).context["form"]
     assert unbound["as_of"].value() == TODAY and unbound["plan_period"].value() is not None
+
+
+def test_a_refused_trade_form_keeps_what_was_typed(client_for, pudong, district_clerk):
+    client = client_for(district_clerk)
+    response = client.post(
+        reverse("allocations:trade_new"),
+        {
+            "entity": pudong.pk,
+            "direction": "ACQUIRED",
+            "certificate_number": "SHEX-2026-0099",
+            "counterparty": "上海某化工有限公司",
+            "trade_date": (TODAY + datetime.timedelta(days=2)).isoformat(),
+            "pollutant": "NOX",
+            "amount": "1.250",
+            "evidence": pdf(),
+            "memo": "年度交易",
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "晚于今天" in cell(page, "id_trade_date_error")
+    for typed in ("SHEX-2026-0099", "上海某化工有限公司", "1.250", "年度交易"):
+        assert typed in page
+    assert "请重新选择证明材料" in page
+
+
+def test_drafting_a_round_in_the_future_is_refused_at_the_date(client_for, period, municipal_clerk):
+    future = (TODAY + datetime.timedelta(days=3)).isoformat()
+    response = client_for(municipal_clerk).post(
+        reverse("allocations:rounds"), {"plan_period": period.pk, "as_of": future}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "截至日期不能晚于今天" in cell(page, "id_as_of_error")
+    assert f'value="{future}"' in page
+    assert not AllocationRound.objects.exists()
