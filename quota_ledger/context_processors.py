@@ -20,6 +20,43 @@ IMPORT_ROLES = (
 REPORT_ROLES = USE_ROLES
 
 
+# How much of the top bar's width (in em of its font) the links may take at 1440 px, beside
+# the name of the ledger, the language switch, the user's menu and 更多.
+NAV_BUDGET_EM = 54.0
+NAV_GAP_EM = 0.9
+
+
+def label_width_em(label: str) -> float:
+    """About how wide a label is, in em: a Chinese character is one em, Latin letters about
+    half (capitals and digits a little more)."""
+    width = 0.0
+    for char in str(label):
+        if ord(char) >= 0x2E80:
+            width += 1.0
+        elif char.isupper() or char.isdigit():
+            width += 0.65
+        elif char == " ":
+            width += 0.28
+        else:
+            width += 0.52
+    return width
+
+
+def fits_in_bar(links: list) -> int:
+    """How many of the links fit the top bar in order; the rest go under 更多 (More). All of
+    them when they fit without it."""
+    widths = [label_width_em(label) + NAV_GAP_EM for label, _url in links]
+    if sum(widths) <= NAV_BUDGET_EM + 4.5:  # 更多 itself needs no room
+        return len(links)
+    used, count = 0.0, 0
+    for width in widths:
+        if used + width > NAV_BUDGET_EM:
+            break
+        used += width
+        count += 1
+    return count
+
+
 def navigation(request) -> dict:
     """Navigation links for the signed-in user: only what the user's roles may use."""
     user = getattr(request, "user", None)
@@ -57,8 +94,6 @@ def navigation(request) -> dict:
     if user.has_role(*USE_ROLES):
         links.append((_("Construction projects"), reverse("allocations:constructions")))
         links.append((_("Trade records"), reverse("allocations:trades")))
-    # What follows is used less often: under 更多 (More), so that the top bar fits one line.
-    first_more = len(links)
     if user.has_role(*IMPORT_ROLES):
         links.append((_("Import"), reverse("imports:list")))
     if user.has_role(*REPORT_ROLES) and user.entity_id:
@@ -73,8 +108,8 @@ def navigation(request) -> dict:
         links.append((_("Administration"), reverse("admin:index")))
     return {
         "nav_links": links,
-        "nav_primary": links[:first_more],
-        "nav_more": links[first_more:],
+        "nav_primary": links[: (shown_in_bar := fits_in_bar(links))],
+        "nav_more": links[shown_in_bar:],
         "inbox_counts": counts,
         "inbox_total": total,
         "inbox_shown": shown,

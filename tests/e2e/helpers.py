@@ -35,10 +35,10 @@ def assert_chinese(page) -> None:
 
 
 def nav_links(page) -> list[tuple[str, str]]:
-    """(label, path) of each link in the top navigation."""
+    """(label, path) of each link in the top navigation, those under 更多 (More) too."""
     links = page.locator("header nav a")
     return [
-        (links.nth(i).inner_text().strip(), links.nth(i).get_attribute("href"))
+        (links.nth(i).text_content().strip(), links.nth(i).get_attribute("href"))
         for i in range(links.count())
     ]
 

@@ -23,7 +23,9 @@ def test_language_switch_shows_english_and_stays_english(district_clerk_page):
     assert page.url.endswith(reverse("reductions:list"))
     assert page.locator("html").get_attribute("lang") == "en"
     labels = [label for label, _href in nav_links(page)]
-    assert labels[:2] == ["Home", "Our ledger"] and "Reduction projects" in labels, labels
+    assert labels[:3] == ["Home", "My inbox", "Our ledger"] and "Reduction projects" in labels, (
+        labels
+    )
     assert not HAN.search(page.locator("header nav").inner_text())
     assert not HAN.search(page.locator("h1").inner_text())
 

@@ -31,7 +31,7 @@ def kinds_of(user) -> dict[str, int]:
 
 
 def nav_inbox_label(page: str) -> str:
-    match = re.search(r'<a href="/inbox/">([^<]*)</a>', page)
+    match = re.search(r'<nav.*?<a href="/inbox/"[^>]*>([^<]*)</a>', page, re.S)
     assert match, "no 待我处理 link in the navigation"
     return match.group(1)
 
