@@ -247,7 +247,10 @@ def correction_detail(request, pk: int):
         and correction.proposed_by_id != user.pk
         and spec.may_approve(user, record)
     )
-    if not (may_decide or correction.proposed_by_id == user.pk or spec.may_propose(user, record)):
+    # Whoever proposed or decided it keeps seeing it (the decider lands here after deciding,
+    # when the record may no longer be open to a proposal).
+    took_part = user.pk in (correction.proposed_by_id, correction.decided_by_id)
+    if not (may_decide or took_part or spec.may_propose(user, record)):
         require(user, "ledger.see_all_entities")
     form = DecisionForm(request.POST or None)
     if request.method == "POST":

@@ -17,6 +17,7 @@ from tests.factories import fund
 
 from .helpers import (
     assert_chinese,
+    assert_healthy,
     choose,
     expect_message,
     field,
@@ -112,6 +113,10 @@ def test_construction_hold_use_and_cancellation(
     open_link(approver, "查看并审批")
     submit(approver, approver.get_by_role("button", name="批准并入账"))
     expect_message(approver, "更正申请已审批。")
+    # The approver lands on the decided correction, not on a refusal.
+    assert_healthy(approver)
+    expect(approver.locator("h1")).to_contain_text("撤销已批准的使用")
+    expect(approver.locator("h1")).to_contain_text("已批准")
 
     follow(clerk, "建设项目")
     row = clerk.locator("main table tbody tr").filter(has_text=NAME)
