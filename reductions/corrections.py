@@ -125,23 +125,30 @@ def check_revocable(project: Project) -> None:
 
 
 def preview(project: Project) -> list[str]:
+    """What approving the revocation posts, in the reader's language: the ledger reversal of
+    each credit (which account, how much) or, for KEY and PACKAGE, that nothing posts now.
+    The approve button's confirmation says the same (ledger's correction page)."""
+    from .confirm import amounts_text, tonnes
+
     lines = [
-        _("Take back %(amount)s t from %(account)s (reversing #%(txn)s)")
-        % {"amount": amount, "account": account, "txn": txn.pk}
+        _("Take back %(amount)s from the %(pollutant)s account of %(entity)s (reversing #%(txn)s)")
+        % {
+            "amount": tonnes(amount),
+            "pollutant": Pollutant(account.pollutant).symbol,
+            "entity": account.entity.name,
+            "txn": txn.pk,
+        }
         for account, amount, txn in _credited_legs(project)
     ]
     if project.tier in (Tier.KEY, Tier.PACKAGE):
-        certified = ", ".join(
-            f"{Pollutant(a.pollutant).symbol} {a.certified}"
-            for a in project.amounts.all()
-            if a.certified
-        )
+        certified = [(a.pollutant, a.certified) for a in project.amounts.all() if a.certified]
         lines.append(
             _(
-                "No ledger posting now: %(owner)s's certified reductions fall by %(amounts)s t; "
-                "the next allocation round recovers whatever was allocated beyond what is due."
+                "No ledger posting now: the certified reductions of %(owner)s fall by "
+                "%(amounts)s; the next allocation round recovers whatever was allocated beyond "
+                "what is due."
             )
-            % {"owner": project.owner, "amounts": certified or "0"}
+            % {"owner": project.owner.name, "amounts": amounts_text(certified)}
         )
     lines.append(_("The project goes back to its maker (returned)."))
     return lines

@@ -472,3 +472,41 @@ def test_industries_have_english_names_and_the_migration_fills_only_blank_ones()
     migration.forward(apps, None)
     assert Industry.objects.get(code="26").name_en == "Chemical raw materials and chemical products"
     assert Industry.objects.get(code="17").name_en == "Textile industry"
+
+
+def test_revoking_a_micro_certification_says_which_credit_is_taken_back(
+    client_for, district_clerk, district_approver, municipal_approver, second_approver
+):
+    from ledger import services as ledger_services
+    from ledger.models import Transaction
+
+    project = make_project(district_clerk, code="A_VEHICLE_FUEL_OTHER", amounts={"NOX": "0.08"})
+    act(project, district_approver, "approve")
+    credit = Transaction.objects.get(kind="MICRO_CREDIT")
+    correction = ledger_services.propose_correction(
+        action="revoke_certification", record=project, reason="数据有误", user=municipal_approver
+    )
+    page = page_of(
+        client_for(second_approver).get(reverse("ledger:correction", args=[correction.pk]))
+    )
+    expected = f"从浦东新区 NOx 账户收回 0.080 t（冲正 #{credit.pk}）"
+    assert expected in page
+    assert expected in confirm_of(page, "批准并入账")
+
+
+def test_revoking_a_key_certification_says_nothing_posts_now(
+    client_for, enterprise_user, municipal_approver, municipal_clerk
+):
+    project = make_project(enterprise_user, amounts={"COD": "9"})
+    act(project, municipal_approver, "approve")
+    act(
+        project,
+        municipal_clerk,
+        "approve",
+        amounts={"COD": "8.5"},
+        document_number="环办〔2026〕1号",
+        document_date=datetime.date(2026, 1, 5),
+    )
+    url = reverse("ledger:correction_new", args=["revoke_certification", project.pk])
+    page = page_of(client_for(municipal_approver).get(url))
+    assert "此时不记账：" in page and "已核定减排量减少 COD 8.500 t；" in page
