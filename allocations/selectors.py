@@ -485,6 +485,11 @@ def use_decision_texts(project: ConstructionProject, held: list, mine: list) -> 
                 )
                 % values,
                 *_use_lines(project, mine),
+                *(
+                    [_("It posts once the other lines are approved too.")]
+                    if any(line.approved_by_id is None and line not in mine for line in held)
+                    else []
+                ),
             ]
         ),
         "reject": "\n".join(

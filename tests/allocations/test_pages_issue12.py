@@ -538,3 +538,34 @@ def test_drafting_a_round_in_the_future_is_refused_at_the_date(client_for, perio
     assert "截至日期不能晚于今天" in cell(page, "id_as_of_error")
     assert f'value="{future}"' in page
     assert not AllocationRound.objects.exists()
+
+
+def test_each_approver_is_told_only_its_own_lines_and_when_the_use_posts(
+    client_for,
+    pudong,
+    bureau,
+    district_clerk,
+    district_approver,
+    municipal_approver,
+    municipal_clerk,
+):
+    fund(pudong, "NOX", "10", user=municipal_clerk)
+    fund(bureau, "NOX", "10", user=municipal_clerk)
+    project = construction(district_clerk, pudong, NOX="3")
+    services.request_use(
+        project=project,
+        user=district_clerk,
+        lines=[(pudong, "NOX", D("1")), (bureau, "NOX", D("2"))],
+    )
+    drawn = {
+        line.account.entity_id: line.amount for line in UseLine.objects.filter(project=project)
+    }
+    url = reverse("allocations:construction", args=[project.pk])
+    approve = confirm_texts(client_for(district_approver).get(url).content.decode())[0]
+    assert f"浦东新区 NOx 账户：{drawn[pudong.pk]:.3f} 吨" in approve
+    assert bureau.name not in approve
+    assert "其余各行也获批准后才入账。" in approve
+    services.approve_use(project=project, user=district_approver)
+    approve = confirm_texts(client_for(municipal_approver).get(url).content.decode())[0]
+    assert f"{bureau.name} NOx 账户：{drawn[bureau.pk]:.3f} 吨" in approve
+    assert "其余各行" not in approve  # the last approval posts
