@@ -133,7 +133,10 @@ def test_returning_a_round_without_a_comment_is_refused_at_the_comment(
     client = client_for(municipal_approver)
     response = client.post(reverse("allocations:round_act", args=[drafted.pk, "return"]))
     assert response.status_code == 200
-    assert "请说明退回的理由" in cell(response.content.decode(), "id_decide_comment_error")
+    page = response.content.decode()
+    assert "请说明退回的理由" in cell(page, "id_decide_comment_error")
+    field = re.search(r'<textarea[^>]*id="id_decide_comment"[^>]*>', page).group(0)
+    assert 'aria-describedby="id_decide_comment_error"' in field and 'aria-invalid="true"' in field
     drafted.refresh_from_db()
     assert drafted.status == RoundStatus.SUBMITTED
 
@@ -569,3 +572,17 @@ def test_each_approver_is_told_only_its_own_lines_and_when_the_use_posts(
     approve = confirm_texts(client_for(municipal_approver).get(url).content.decode())[0]
     assert f"{bureau.name} NOx 账户：{drawn[bureau.pk]:.3f} 吨" in approve
     assert "其余各行" not in approve  # the last approval posts
+
+
+def test_english_progress_page_shows_labels_not_codes(
+    client, two_due, pudong, period, municipal_clerk
+):
+    page = english(client, municipal_clerk).get(
+        reverse("allocations:progress", args=[pudong.code]), {"plan_period": period.pk}
+    )
+    text = page.content.decode()
+    table = re.search(r'<table id="progress".*?</table>', text, re.S).group(0)
+    visible = re.sub(r"<[^>]+>", " ", table)
+    assert not HAN.search(visible)
+    assert "met" in visible and "no target" in visible and "NH3-N" in visible
+    assert "NH3N" not in visible  # the symbol, never the code
