@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import (
     DecimalField,
     F,
@@ -95,9 +96,13 @@ def recent_entries(accounts: list[Account], limit: int = 20) -> list[Entry]:
         Entry.objects.filter(account=account).order_by("-id").values_list("id", flat=True)[:limit]
         for account in accounts
     ]
-    ids = (
-        per_account[0].union(*per_account[1:], all=True) if len(per_account) > 1 else per_account[0]
-    )
+    if len(per_account) == 1:
+        ids = per_account[0]
+    elif connection.features.supports_slicing_ordering_in_compound:
+        ids = per_account[0].union(*per_account[1:], all=True)
+    else:
+        # SQLite allows no LIMIT inside a UNION: one small query per account instead.
+        ids = [pk for query in per_account for pk in query]
     return list(
         Entry.objects.filter(id__in=list(ids))
         .select_related("account", "transaction__posted_by", "transaction__approved_by")

@@ -3,6 +3,7 @@ approver, the statement's opening balance in 3 decimals, a 403 page with a way b
 forms that keep the input on error with the message under the field."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -164,3 +165,14 @@ def test_correction_rejected_without_comment_keeps_the_form(
     assert re.search(r'id="id_comment_error"><p class="error">[^<]*理由', page)
     correction.refresh_from_db()
     assert correction.status == "PROPOSED"
+
+
+def test_recent_transactions_over_several_accounts(client_for, district_clerk, pudong):
+    """Each account's latest legs, merged: on SQLite too (no LIMIT inside a UNION there)."""
+    fund(pudong, "COD", "1.2", user=district_clerk)
+    fund(pudong, "NOX", "3.4", user=district_clerk)
+    fund(pudong, "VOCS", "5.6", user=district_clerk)
+    response = client_for(district_clerk).get(reverse("ledger:entity", args=["310115"]))
+    assert response.status_code == 200
+    amounts = [e.amount for e in response.context["recent"]]
+    assert sorted(amounts) == sorted([Decimal("1.200"), Decimal("3.400"), Decimal("5.600")])
