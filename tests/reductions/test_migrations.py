@@ -53,12 +53,8 @@ class OldDatabase:
         self.district, _ = model("ledger", "Entity").objects.get_or_create(
             code="310115", defaults={"kind": "DISTRICT", "name_zh": "浦东新区"}
         )
-        self.clerk = model("ledger", "User").objects.create(
-            username="old_clerk", entity=self.district
-        )
-        self.approver = model("ledger", "User").objects.create(
-            username="old_approver", entity=self.district
-        )
+        self.clerk = self._user("old_clerk")
+        self.approver = self._user("old_approver")
         # Types the upgrade adds did not exist before it.
         self.Type.objects.filter(code__in=["VOC_MGMT_GENERIC", "A_VEHICLE_FUEL_OTHER"]).delete()
         self.types = {
@@ -71,6 +67,15 @@ class OldDatabase:
             ]
         }
         self.Rule.objects.filter(project_type__in=self.types.values()).delete()
+
+    def _user(self, username):
+        """Users are written through today's model (the ledger tables are not migrated
+        back: a historical model would leave today's columns, such as the language, empty)
+        and read back through the historical one."""
+        from ledger.models import User
+
+        user = User.objects.create(username=username, entity_id=self.district.pk)
+        return self.apps.get_model("ledger", "User").objects.get(pk=user.pk)
 
     def _type(self, code, category, pollutants, parent):
         row, _ = self.Type.objects.update_or_create(
@@ -230,6 +235,10 @@ def test_upgrade_retiers_uncertified_projects_and_lists_the_rest_for_review():
     # VOCs management flag: the uncertified project is re-tiered by its Annex 1 type…
     assert state(flagged_open) == ("KEY", "NATIONAL_KEY")
     assert "超过" in Project.objects.get(pk=flagged_open.pk).tier_reason
+    # 0009: its reason is a code too, worded in the reader's language.
+    assert Project.objects.get(pk=flagged_open.pk).tier_reason_code == "key_ceiling"
+    # …a tier today's rule would not give keeps only its stored wording.
+    assert Project.objects.get(pk=flagged_certified.pk).tier_reason_code == ""
     # …the certified one keeps what it was certified as, and waits for the bureau.
     assert state(flagged_certified) == ("VOC_MGMT", "SHANGHAI_VOC_GUIDE")
     assert Project.objects.get(pk=flagged_certified.pk).status == "CERTIFIED"
