@@ -459,3 +459,33 @@ def test_the_preview_asks_a_fixed_number_of_queries(district_clerk, django_asser
     with django_assert_max_num_queries(20):
         results = importer.check(rows)
     assert [r.status for r in results] == ["new"] * 200
+
+
+def test_status_counts_follow_a_bulk_import_and_later_changes(district_clerk, pudong):
+    """create_projects inserts in bulk; the kept counts per owner and status (one statement
+    trigger on PostgreSQL, row triggers on SQLite) equal a recount after the import and after
+    a status change."""
+    from django.db.models import Count
+
+    from ledger.imports import read_rows
+    from reductions.models import ProjectStatusCount
+
+    def kept():
+        return {
+            (c.owner_id, c.status): c.count for c in ProjectStatusCount.objects.exclude(count=0)
+        }
+
+    def recount():
+        return {
+            (r["owner_id"], r["status"]): r["n"]
+            for r in Project.objects.values("owner_id", "status").annotate(n=Count("id"))
+        }
+
+    importer = ProjectImporter(district_clerk)
+    importer.apply(
+        importer.check(read_rows(xlsx([project_row(n) for n in range(1, 8)]), importer.columns))
+    )
+    assert kept() == recount() == {(pudong.pk, Status.DRAFT): 7}
+    first = Project.objects.order_by("pk").first()
+    Project.objects.filter(pk=first.pk).update(status=Status.SUBMITTED)
+    assert kept() == recount() == {(pudong.pk, Status.DRAFT): 6, (pudong.pk, Status.SUBMITTED): 1}
