@@ -64,13 +64,16 @@ def click_and_confirm(page, button, *, expect_text: str | None = None) -> str:
 ACTION_WAIT_MS = 15_000
 
 
-def submit(page, button, *, expect_text: str | None = None) -> str | None:
-    """Click a button that posts, confirming in the dialog only if the page asks.
+def submit(
+    page, button, *, confirm: bool = False, expect_text: str | tuple[str, ...] = ()
+) -> str | None:
+    """Click a button that posts, confirming in the dialog when the page asks.
 
-    Works whether or not the button carries data-confirm: after the click either the
-    confirmation dialog opens (it is confirmed, and its text returned and checked against
-    expect_text) or the page navigates (None is returned). A form re-rendered with errors
-    is a navigation too.
+    After the click either the confirmation dialog opens (it is confirmed, and its text
+    returned after checking that it says each of ``expect_text``) or the page navigates
+    (None is returned; a form re-rendered with errors is a navigation too). With
+    ``confirm``, the button must ask: an action that posts to the ledger or cannot be undone
+    says what it will do before it does it.
     """
     navigated: list = []
 
@@ -85,6 +88,7 @@ def submit(page, button, *, expect_text: str | None = None) -> str | None:
         for _tick in range(ACTION_WAIT_MS // 50):
             if navigated:
                 page.wait_for_load_state("load")
+                assert not confirm, f"{page.url}: posted without asking to confirm"
                 return None
             try:
                 if dialog.is_visible():
@@ -97,8 +101,8 @@ def submit(page, button, *, expect_text: str | None = None) -> str | None:
     finally:
         page.remove_listener("framenavigated", on_navigation)
     text = dialog.locator(".confirm-text").inner_text()
-    if expect_text is not None:
-        assert expect_text in text, text
+    for expected in (expect_text,) if isinstance(expect_text, str) else expect_text:
+        assert expected in text, f"the confirmation does not say {expected!r}: {text!r}"
     with page.expect_navigation():
         dialog.get_by_role("button", name=CONFIRM_LABEL).click()
     page.wait_for_load_state("load")

@@ -61,7 +61,12 @@ def test_national_result_target_round_allocation_and_recovery(
     clerk.get_by_label("国家核定文号").fill("环办减排〔2025〕12号")
     clerk.get_by_label("国家核定日期").fill("2025-09-30")
     clerk.get_by_label(re.compile("COD")).fill("7.5")
-    submit(clerk, clerk.get_by_role("button", name="录入国家核定结果"))
+    submit(
+        clerk,
+        clerk.get_by_role("button", name="录入国家核定结果"),
+        confirm=True,
+        expect_text=(NAME, "7.500"),
+    )
     expect_message(clerk, "已办理，项目当前状态：已核定。")
     expect(clerk.locator("main")).to_contain_text("环办减排〔2025〕12号")
     amounts = clerk.locator("main table").first.locator("tbody tr").filter(has_text="COD")
@@ -102,9 +107,12 @@ def test_national_result_target_round_allocation_and_recovery(
     ).first.click()
     approver.wait_for_load_state("load")
     assert approver.url == round_url
-    said = submit(approver, approver.get_by_role("button", name="批准并入账"))
-    if said is not None:
-        assert "2.500" in said, said
+    submit(
+        approver,
+        approver.get_by_role("button", name="批准并入账"),
+        confirm=True,
+        expect_text=("浦东新区", "2.500"),
+    )
     expect_message(approver, "已办理，批次当前状态：已批准。")
     expect(approver.locator("h1")).to_contain_text("已批准")
 
@@ -134,7 +142,7 @@ def test_national_result_target_round_allocation_and_recovery(
     waiting.get_by_role("link").first.click()
     approver.wait_for_load_state("load")
     expect(approver.locator("main")).to_contain_text("2.500")  # what the next round recovers
-    submit(approver, approver.get_by_role("button", name="批准并入账"))
+    submit(approver, approver.get_by_role("button", name="批准并入账"), confirm=True)
     expect_message(approver, "更正申请已审批。")
 
     # --- The next round proposes to recover the 2.500 allocated beyond what is now due.

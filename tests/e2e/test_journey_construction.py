@@ -85,9 +85,12 @@ def test_construction_hold_use_and_cancellation(
     follow(approver, "建设项目")
     open_link(approver, NAME)
     field(approver, "意见").fill("符合替代要求。")
-    said = submit(approver, approver.get_by_role("button", name="批准（使用指标）"))
-    if said is not None:
-        assert "1.200" in said, said
+    submit(
+        approver,
+        approver.get_by_role("button", name="批准（使用指标）"),
+        confirm=True,
+        expect_text="1.200",
+    )
     expect_message(approver, "已办理，项目当前状态：已批准（指标已使用）。")
     used = (
         approver.locator("main table tbody tr").filter(has_text="1.200").filter(has_text="浦东新区")
@@ -111,7 +114,12 @@ def test_construction_hold_use_and_cancellation(
     follow(approver, "建设项目")
     open_link(approver, NAME)
     open_link(approver, "查看并审批")
-    submit(approver, approver.get_by_role("button", name="批准并入账"))
+    submit(
+        approver,
+        approver.get_by_role("button", name="批准并入账"),
+        confirm=True,
+        expect_text="1.200",
+    )
     expect_message(approver, "更正申请已审批。")
     # The approver lands on the decided correction, not on a refusal.
     assert_healthy(approver)

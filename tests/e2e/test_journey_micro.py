@@ -29,9 +29,13 @@ def test_district_certified_micro_project_is_credited_to_the_district_ledger(
     open_from_inbox(approver, NAME)
     expect(approver.locator("h1")).to_contain_text("微小减排项目")
     approver.get_by_label("意见").fill("核查属实。")
-    said = submit(approver, approver.get_by_role("button", name="核定", exact=True))
-    if said is not None:  # the confirmation says what will be credited
-        assert "0.050" in said, said
+    # The confirmation says what will be credited, and where.
+    submit(
+        approver,
+        approver.get_by_role("button", name="核定", exact=True),
+        confirm=True,
+        expect_text=("浦东新区", "0.050"),
+    )
     expect_message(approver, "已办理，项目当前状态：已核定。")
     expect(approver.locator("h1")).to_contain_text("已核定")
     expect(approver.locator("main table").first).to_contain_text("0.050")

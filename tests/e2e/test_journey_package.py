@@ -107,9 +107,13 @@ def test_district_package_project_from_entry_to_municipal_certification(
     # --- The district approver confirms the filing.
     follow(approver, "小额打包")
     open_link(approver, "GJ-2025-0801")
-    said = submit(approver, approver.get_by_role("button", name=re.compile("确认.*填报")))
-    if said is not None:  # the confirmation names the filing and what it covers
-        assert "GJ-2025-0801" in said and "COD 2.500" in said, said
+    # The confirmation names the filing and what it covers.
+    submit(
+        approver,
+        approver.get_by_role("button", name=re.compile("确认.*填报")),
+        confirm=True,
+        expect_text=("GJ-2025-0801", "COD 2.500"),
+    )
     expect(approver.locator("h1")).to_contain_text("已填报")
 
     # --- The municipal approver certifies the whole bundle.
@@ -118,9 +122,12 @@ def test_district_package_project_from_entry_to_municipal_certification(
     follow(municipal, "小额打包")
     open_link(municipal, "GJ-2025-0801")
     expect(municipal.locator("main table")).to_contain_text("COD 2.500")
-    said = submit(municipal, municipal.get_by_role("button", name="整包核定"))
-    if said is not None:
-        assert "COD 2.500" in said and "NH3-N 0.300" in said, said
+    submit(
+        municipal,
+        municipal.get_by_role("button", name="整包核定"),
+        confirm=True,
+        expect_text=("COD 2.500", "NH3-N 0.300"),
+    )
     expect_message(municipal, "已核定 1 个项目。")
 
     follow(municipal, "减排项目")
