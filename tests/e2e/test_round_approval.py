@@ -16,6 +16,7 @@ from reductions import services as reduction_services
 from reductions.models import PlanPeriod
 from tests.factories import make_project
 
+from .axe import axe_violations, describe
 from .helpers import assert_chinese, assert_healthy, click_and_confirm, visit
 
 pytestmark = pytest.mark.e2e
@@ -63,6 +64,8 @@ def test_municipal_approver_approves_a_round_through_the_confirmation(
     expect(clerk.locator("#total-allocated")).to_contain_text("2.000")
     expect(clerk.locator(f"#line-{line.pk} td.adjust button")).to_have_text("调低")
     clerk.screenshot(path=artifacts / "clerk-draft.png", full_page=True)
+    violations = axe_violations(clerk)
+    assert violations == [], describe(url, violations)
 
     # …and submits it (the dialog says what goes for approval).
     click_and_confirm(
@@ -97,6 +100,8 @@ def test_municipal_approver_approves_a_round_through_the_confirmation(
     )
     expect(approver.locator("#id_decide_comment_error")).to_contain_text("请说明退回的理由")
     assert_healthy(approver)
+    violations = axe_violations(approver)
+    assert violations == [], describe(approver.url, violations)
     approver.screenshot(path=artifacts / "approver-return-refused.png", full_page=True)
     assert AllocationRound.objects.get().status == RoundStatus.SUBMITTED
 
@@ -126,6 +131,8 @@ def test_municipal_approver_approves_a_round_through_the_confirmation(
     expect(row.locator(".met-status")).to_have_text("✓ 已完成")
     expect(row.locator("td.allocated")).to_have_text("2.000")
     approver.screenshot(path=artifacts / "progress.png", full_page=True)
+    violations = axe_violations(approver)
+    assert violations == [], describe(approver.url, violations)
     row.locator("td.key a").click()
     approver.wait_for_url("**/projects/?*")
     assert_healthy(approver)
