@@ -65,7 +65,12 @@ ACTION_WAIT_MS = 15_000
 
 
 def submit(
-    page, button, *, confirm: bool = False, expect_text: str | tuple[str, ...] = ()
+    page,
+    button,
+    *,
+    confirm: bool = False,
+    expect_text: str | tuple[str, ...] = (),
+    snapshot=None,
 ) -> str | None:
     """Click a button that posts, confirming in the dialog when the page asks.
 
@@ -73,7 +78,8 @@ def submit(
     returned after checking that it says each of ``expect_text``) or the page navigates
     (None is returned; a form re-rendered with errors is a navigation too). With
     ``confirm``, the button must ask: an action that posts to the ledger or cannot be undone
-    says what it will do before it does it.
+    says what it will do before it does it. ``snapshot``: a path for a screenshot of the
+    open dialog.
     """
     navigated: list = []
 
@@ -101,6 +107,8 @@ def submit(
     finally:
         page.remove_listener("framenavigated", on_navigation)
     text = dialog.locator(".confirm-text").inner_text()
+    if snapshot is not None:
+        page.screenshot(path=snapshot)
     for expected in (expect_text,) if isinstance(expect_text, str) else expect_text:
         assert expected in text, f"the confirmation does not say {expected!r}: {text!r}"
     with page.expect_navigation():

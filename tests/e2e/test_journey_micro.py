@@ -14,7 +14,7 @@ NAME = "食堂油烟净化微改造"
 
 
 def test_district_certified_micro_project_is_credited_to_the_district_ledger(
-    district_clerk, district_approver_page, district_clerk_page
+    district_clerk, district_approver_page, district_clerk_page, artifacts
 ):
     # The clerk's entry and submission are the package journey's; here it waits for review.
     make_project(district_clerk, name=NAME, amounts={"COD": "0.05"})
@@ -35,6 +35,7 @@ def test_district_certified_micro_project_is_credited_to_the_district_ledger(
         approver.get_by_role("button", name="核定", exact=True),
         confirm=True,
         expect_text=("浦东新区", "0.050"),
+        snapshot=artifacts / "confirm-dialog.png",
     )
     expect_message(approver, "已办理，项目当前状态：已核定。")
     expect(approver.locator("h1")).to_contain_text("已核定")
