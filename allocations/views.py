@@ -100,10 +100,15 @@ DRILL_TIERS = {
 }
 
 
-def _with_links(rows: list) -> list:
+def _with_links(rows: list, period) -> list:
     projects = reverse("reductions:list")
     for row in rows:
-        query = {"owner": row.entity.code, "pollutant": row.pollutant, "status": Status.CERTIFIED}
+        query = {
+            "period": period.code,
+            "owner": row.entity.code,
+            "pollutant": row.pollutant,
+            "status": Status.CERTIFIED,
+        }
         row.links = {
             name: f"{projects}?{urlencode({**query, 'tier': tier})}"
             for name, tier in DRILL_TIERS.items()
@@ -114,7 +119,7 @@ def _with_links(rows: list) -> list:
 
 def _progress(form, **kwargs) -> list:
     try:
-        return _with_links(selectors.progress(**kwargs))
+        return _with_links(selectors.progress(**kwargs), kwargs["period"])
     except DomainError as error:
         _show_errors(form, error)
         return []

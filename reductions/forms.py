@@ -284,6 +284,12 @@ class ProjectFilterForm(forms.Form):
     year = forms.IntegerField(
         label=_("Accounting year"), required=False, min_value=2000, max_value=2100
     )
+    period = forms.ModelChoiceField(
+        label=_("Plan period"),
+        required=False,
+        queryset=PlanPeriod.objects.all(),
+        to_field_name="code",
+    )
     owner = forms.CharField(label=_("Entity code"), required=False, max_length=32)
     pollutant = forms.ChoiceField(
         label=_("Pollutant"), required=False, choices=[("", "—"), *Pollutant.choices]
@@ -294,4 +300,6 @@ class ProjectFilterForm(forms.Form):
         params = {k: v for k, v in self.cleaned_data.items() if v}
         if params.get("project_type"):
             params["project_type"] = params["project_type"].pk
+        if params.get("period"):
+            params["period"] = params["period"].pk
         return params

@@ -75,7 +75,8 @@ def visible_filings(user: User) -> QuerySet[BundleFiling]:
 
 
 def filter_projects(projects: QuerySet[Project], params) -> QuerySet[Project]:
-    """Apply the list page's filters (status, tier, type, year, entity, pollutant)."""
+    """Apply the list page's filters (status, tier, type, year, plan period, entity,
+    pollutant)."""
     if params.get("status"):
         projects = projects.filter(status=params["status"])
     if params.get("tier"):
@@ -84,6 +85,8 @@ def filter_projects(projects: QuerySet[Project], params) -> QuerySet[Project]:
         projects = projects.filter(project_type_id=params["project_type"])
     if params.get("year"):
         projects = projects.filter(accounting_year=params["year"])
+    if params.get("period"):
+        projects = projects.filter(plan_period_id=params["period"])
     if params.get("owner"):
         projects = projects.filter(owner__code=params["owner"])
     if params.get("pollutant"):

@@ -332,6 +332,7 @@ def test_progress_page_one_figure_per_column_met_as_text_and_links(
     assert key and key.group(2) == "12.000"
     query = parse_qs(urlsplit(html.unescape(key.group(1))).query)
     assert query == {
+        "period": ["14FYP"],
         "owner": [pudong.code],
         "pollutant": ["COD"],
         "status": ["CERTIFIED"],
