@@ -28,7 +28,9 @@ def test_an_error_on_a_review_form_keeps_the_typed_comment(
     page.locator("#id_comment").fill(COMMENT)
     page.locator("#id_amount_COD").fill("7")  # above the claim of 6 t
     page.get_by_role("button", name="批准", exact=True).click()
-    page.wait_for_load_state("load")
+    # The page comes back from the post (the click only starts the navigation).
+    page.wait_for_url(f"**{reverse('reductions:act', args=[project.pk, 'approve'])}")
+    expect(page.locator("#id_amount_COD_error")).to_be_visible()
     assert_healthy(page)
 
     expect(page.locator("#id_comment")).to_have_value(COMMENT)
@@ -50,7 +52,7 @@ def test_an_error_on_a_review_form_keeps_the_typed_comment(
     project.refresh_from_db()
     assert project.status == Status.DISTRICT_REVIEWED
     assert project.reviews.last().comment == COMMENT
-    expect(page.locator("#timeline + table")).to_contain_text(COMMENT)
+    expect(page.locator("#timeline + .list-scroll table")).to_contain_text(COMMENT)
 
 
 def test_certify_asks_once_and_says_which_account_is_credited(
@@ -77,10 +79,12 @@ def test_certify_asks_once_and_says_which_account_is_credited(
     page.locator("#id_amount_NOX").fill("0.05")
     text = click_and_confirm(page, button, expect_text="将向浦东新区 NOx 账户入账 0.050 t")
     assert project.name in text
+    # The page after the post (the click only starts the navigation).
+    expect(page.locator(".messages")).to_contain_text("已核定")
     assert_healthy(page)
+    expect(page.locator("h1")).to_contain_text("已核定")
     project.refresh_from_db()
     assert project.status == Status.CERTIFIED
-    expect(page.locator("h1")).to_contain_text("已核定")
     account = ledger_services.entity_account(project.owner, "NOX")
     assert account.balance == Decimal("0.050")
 
@@ -107,8 +111,8 @@ def test_queue_select_all_and_bulk_approval_says_how_many(
 
     button = page.get_by_role("button", name="按申报量批量通过所选项目")
     click_and_confirm(page, button, expect_text="按申报量批量通过所选 2 个项目")
-    assert_healthy(page)
     expect(page.locator(".messages")).to_contain_text("已通过 2 个项目")
+    assert_healthy(page)
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.status == second.status == Status.DISTRICT_REVIEWED
