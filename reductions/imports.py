@@ -329,7 +329,10 @@ class ProjectImporter:
         numbers = [sheet.text(r.cells.get("number")) for r in rows]
         existing = {
             p.number: p
+            # number <> '': the partial unique index serves an IN list of any length.
             for p in Project.objects.filter(number__in=[n for n in numbers if n])
+            .exclude(number="")
+            .order_by()
             .select_related("owner", "industry", "project_type", "plan_period")
             .prefetch_related("amounts")
         }
@@ -521,6 +524,8 @@ class NationalResultImporter:
             p.number: p
             for p in visible_projects(self.user)
             .filter(number__in=[n for n in numbers if n])
+            .exclude(number="")
+            .order_by()
             .select_related("owner")
             .prefetch_related("amounts")
         }

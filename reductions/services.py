@@ -336,9 +336,16 @@ def validate_project(
 
 
 def taken_numbers(numbers: Iterable[str]) -> dict[str, int]:
-    """The projects already holding these numbers (number → id), in one query."""
+    """The projects already holding these numbers (number → id), in one query. ``number <>
+    ''`` is said outright: PostgreSQL proves a partial index's condition from an IN list of
+    at most 100 values, so without it a batch of 500 numbers reads the whole table."""
     wanted = {n.strip() for n in numbers if n and n.strip()}
-    return dict(Project.objects.filter(number__in=wanted).values_list("number", "pk"))
+    return dict(
+        Project.objects.filter(number__in=wanted)
+        .exclude(number="")
+        .order_by()
+        .values_list("number", "pk")
+    )
 
 
 def _fill(project: Project, data: Mapping, result: tiers.TierResult, user: User) -> None:

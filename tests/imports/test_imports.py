@@ -489,3 +489,23 @@ def test_status_counts_follow_a_bulk_import_and_later_changes(district_clerk, pu
     first = Project.objects.order_by("pk").first()
     Project.objects.filter(pk=first.pk).update(status=Status.SUBMITTED)
     assert kept() == recount() == {(pudong.pk, Status.DRAFT): 6, (pudong.pk, Status.SUBMITTED): 1}
+
+
+@pytest.mark.postgres
+def test_a_batch_of_project_numbers_is_looked_up_through_the_index():
+    """PostgreSQL proves the partial unique index's condition (number <> '') from an IN list
+    of at most 100 values; the import's batches of 500 say it outright."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reductions import services
+
+    numbers = [f"PD-{n:05d}" for n in range(500)]
+    with CaptureQueriesContext(connection) as captured:
+        assert services.taken_numbers(numbers) == {}
+    (query,) = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {query['sql']}")
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "project_number_unique" in plan, plan
