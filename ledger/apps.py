@@ -8,4 +8,9 @@ class LedgerConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the rules predicates; connects the idle-session clock to login.
-        from . import permissions, web_access  # noqa: F401
+        from django.db.models.signals import post_delete, post_save
+
+        from . import inbox, permissions, web_access  # noqa: F401
+
+        post_save.connect(inbox.workflow_changed, dispatch_uid="inbox-workflow-saved")
+        post_delete.connect(inbox.workflow_changed, dispatch_uid="inbox-workflow-deleted")

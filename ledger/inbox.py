@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
+from django.core.cache import caches
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -119,10 +121,72 @@ def total(kind_counts: list[KindCount]) -> int:
 
 
 def counts_for_request(request) -> list[KindCount]:
-    """``counts(request.user)``, computed once per request (the navigation and the page)."""
+    """``counts(request.user)`` for the navigation of every page, cached until anything in the
+    workflow apps changes (``workflow_changed``) and at most ``COUNTS_SECONDS``; computed
+    once per request."""
     if not hasattr(request, "_inbox_counts"):
-        request._inbox_counts = counts(getattr(request, "user", None))
+        request._inbox_counts = cached_counts(getattr(request, "user", None))
     return request._inbox_counts
+
+
+# --- The navigation's counts, cached ----------------------------------------------------
+# Counting waiting work means checking maker-checker row by row: ~20 ms at 100,000 projects
+# with thousands waiting, on every page. The counts are cached per user under a generation
+# number that every saved or deleted record of the workflow apps moves on (once at once, for
+# the writer's own next page, and again at commit, so that a count computed from the old
+# state meanwhile is stored under a generation no one asks for again).
+COUNTS_CACHE = "inbox"
+COUNTS_SECONDS = 60
+WORKFLOW_APPS = frozenset({"ledger", "reductions", "allocations"})
+
+
+def _namespace() -> str:
+    # Several databases may share one cache server (the test workers do).
+    return connection.settings_dict["NAME"]
+
+
+def _generation() -> int:
+    store = caches[COUNTS_CACHE]
+    key = f"{_namespace()}:generation"
+    generation = store.get(key)
+    if generation is None:
+        store.add(key, 1, timeout=None)
+        generation = store.get(key, 1)
+    return generation
+
+
+def _next_generation(namespace: str) -> None:
+    store = caches[COUNTS_CACHE]
+    key = f"{namespace}:generation"
+    try:
+        store.incr(key)
+    except ValueError:  # not there (evicted or never read): any new value will do
+        store.set(key, int(timezone.now().timestamp() * 1000), timeout=None)
+
+
+def workflow_changed(sender, **kwargs) -> None:
+    """post_save / post_delete of any model: a workflow record changed, so may any inbox."""
+    if sender._meta.app_label not in WORKFLOW_APPS:
+        return
+    namespace = _namespace()
+    _next_generation(namespace)
+    transaction.on_commit(lambda: _next_generation(namespace))
+
+
+def cached_counts(user: User | None) -> list[KindCount]:
+    active = _active(user)
+    if not active:
+        return []
+    codes = ",".join(kind.code for kind in active)
+    key = f"{_namespace()}:{_generation()}:{user.pk}:{codes}"
+    store = caches[COUNTS_CACHE]
+    stored = store.get(key)
+    if stored is None:
+        found = counts(user)
+        store.set(key, [(c.kind.code, c.count) for c in found], timeout=COUNTS_SECONDS)
+        return found
+    by_code = {kind.code: kind for kind in active}
+    return [KindCount(by_code[code], n) for code, n in stored if code in by_code]
 
 
 def items(user: User, limit: int = PAGE_LIMIT) -> list[Item]:

@@ -142,6 +142,9 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True)
     )
+    # The JIT compiles plans for the bigger counts and lists of the pages, costing more
+    # than it saves on queries this short (30 of a 50 ms inbox count at 100,000 projects).
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Serialise writers instead of failing with "database is locked" under eager Celery.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -343,6 +346,17 @@ CACHES = {
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+    ),
+    # The navigation's inbox counts (ledger/inbox.py): shared by every process, so that a
+    # change one worker sees invalidates what the others cached.
+    "inbox": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "inbox",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "inbox"}
     ),
 }
 REST_KNOX = {

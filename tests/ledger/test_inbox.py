@@ -303,3 +303,32 @@ def test_counts_take_a_bounded_number_of_queries(
         == AllocationRound.objects.count()
         == 1
     )
+
+
+def test_the_navigation_counts_are_cached_until_a_workflow_record_changes(
+    municipal_approver, waiting_for_municipal_approver, bureau, pudong, django_assert_num_queries
+):
+    first = inbox.cached_counts(municipal_approver)
+    assert inbox.total(first) > 0
+    with django_assert_num_queries(0):
+        again = inbox.cached_counts(municipal_approver)
+    assert [(c.kind.code, c.count) for c in again] == [(c.kind.code, c.count) for c in first]
+
+    # A new waiting adjustment shows at once on the approver's next page.
+    clerk = UserFactory(entity=bureau, roles=[Role.MUNICIPAL_CLERK])
+    ledger_services.propose_adjustment(
+        account=ledger_services.entity_account(pudong, "COD"), amount="1", reason="x", user=clerk
+    )
+    assert inbox.total(inbox.cached_counts(municipal_approver)) == inbox.total(first) + 1
+    assert inbox.total(inbox.cached_counts(municipal_approver)) == inbox.total(
+        inbox.counts(municipal_approver)
+    )
+
+
+def test_a_change_committed_elsewhere_invalidates_every_cached_count(municipal_approver):
+    before = inbox._generation()
+    inbox.workflow_changed(sender=AdjustmentProposal)
+    assert inbox._generation() > before
+    unrelated = inbox._generation()
+    inbox.workflow_changed(sender=type("Other", (), {"_meta": type("M", (), {"app_label": "x"})}))
+    assert inbox._generation() == unrelated
