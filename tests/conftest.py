@@ -94,6 +94,17 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Every test starts in the site's language (Chinese). A request through the test client
+    leaves its language (the user's, the cookie's) active in this thread afterwards."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
