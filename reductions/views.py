@@ -237,6 +237,13 @@ def project_detail(request, pk: int):
 
 @login_required
 @require_POST
+def _done(request, project) -> None:
+    messages.success(
+        request,
+        _("Done: the project is now %(status)s.") % {"status": project.get_status_display()},
+    )
+
+
 def project_act(request, pk: int, action: str):
     """A workflow action. A refusal shows the page again with what the user typed (comment,
     amounts, document number and dates) and the message under its field."""
@@ -250,11 +257,7 @@ def project_act(request, pk: int, action: str):
         except services.ProjectError as error:
             _flash(request, error)
         else:
-            messages.success(
-                request,
-                _("Done: the project is now %(status)s.")
-                % {"status": project.get_status_display()},
-            )
+            _done(request, project)
         return redirect("reductions:detail", pk=pk)
     if action == workflow.SUBMIT:
         form = SubmitForm(request.POST, filing=_files_itself(project), prefix="submit")
@@ -283,11 +286,7 @@ def project_act(request, pk: int, action: str):
         except services.ProjectError as error:
             _add_errors(form, error)
         else:
-            messages.success(
-                request,
-                _("Done: the project is now %(status)s.")
-                % {"status": project.get_status_display()},
-            )
+            _done(request, project)
             return redirect("reductions:detail", pk=pk)
     shown = "reductions.edit_project" if form_name == "submit_form" else "reductions.review_project"
     if not request.user.has_perm(shown, project):
