@@ -38,6 +38,16 @@ def posting_path(request, settings):
     return request.param
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, tests use a database file, not memory. With an in-memory database the
+    live server's threads share the test's one connection, and the home page's
+    concurrent chart requests broke it ("bad parameter or other API misuse", a 500)."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing():
     """PBKDF2's 1.5 million rounds cost about a second per user made or signed in; the

@@ -14,7 +14,19 @@ from .world import build_team, check_invariants, run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-FIRST_SEED = int(os.environ.get("SIM_SEED", random.SystemRandom().randrange(10**9)))
+
+def _first_seed() -> int:
+    if "SIM_SEED" in os.environ:
+        return int(os.environ["SIM_SEED"])
+    # pytest-xdist workers collect separately and must agree on the test ids: they share
+    # the run's id, so the seed is drawn from it there.
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_id:
+        return int(run_id, 16) % 10**9
+    return random.SystemRandom().randrange(10**9)
+
+
+FIRST_SEED = _first_seed()
 SEEDS = [FIRST_SEED + n for n in range(int(os.environ.get("SIM_SEEDS", "3")))]
 OPERATIONS = int(os.environ.get("SIM_OPS", "2000"))
 THREADS = int(os.environ.get("SIM_THREADS", "3"))
