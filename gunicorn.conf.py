@@ -28,3 +28,16 @@ errorlog = "-"
 # reachable only through it (compose publishes the port on 127.0.0.1), so any peer is the
 # proxy; narrow this to the proxy's address when it is on another host.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
+
+
+def post_worker_init(worker):
+    """Move everything loaded so far (Django, the apps, their modules) out of the garbage
+    collector's sight: a full collection then walks only what requests create, instead of
+    pausing a request for tens of milliseconds now and then (the p99 of the API lists)."""
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 — imports every view module now, not on a request
+    gc.collect()
+    gc.freeze()

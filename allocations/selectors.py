@@ -5,8 +5,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, F, Q, QuerySet, Sum, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, Concat
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -199,6 +199,14 @@ def _available(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], Decimal]:
     }
 
 
+def progress_entities() -> QuerySet[Entity]:
+    """The entities with targets and progress: districts, committees and enterprises in use.
+    ``kind_code`` orders them by kind, then code (the overview's keyset)."""
+    return Entity.objects.filter(kind__in=OWNER_KINDS, is_active=True).annotate(
+        kind_code=Concat("kind", Value(" "), "code")
+    )
+
+
 def progress(
     *,
     period: PlanPeriod,
@@ -214,9 +222,7 @@ def progress(
     policy = policy or policy_in_force(as_of)
     owners = None
     if entities is None:
-        entities = Entity.objects.filter(kind__in=OWNER_KINDS, is_active=True).order_by(
-            "kind", "code"
-        )
+        entities = progress_entities().order_by("kind", "code")
     else:
         entities = list(entities)
         owners = [e.pk for e in entities]

@@ -173,18 +173,28 @@ def workflow_changed(sender, **kwargs) -> None:
     transaction.on_commit(lambda: _next_generation(namespace))
 
 
+def cached_for_user(user: User, name: str, compute):
+    """What ``compute()`` returns (plain, picklable data; never ``None``), cached for this
+    user under the workflow generation: recomputed once any workflow record changed, and at
+    least every ``COUNTS_SECONDS``. Only for figures that change with workflow records
+    saved through the models (not with ledger postings, which save no model)."""
+    key = f"{_namespace()}:{_generation()}:{user.pk}:{name}"
+    store = caches[COUNTS_CACHE]
+    stored = store.get(key)
+    if stored is None:
+        stored = compute()
+        store.set(key, stored, timeout=COUNTS_SECONDS)
+    return stored
+
+
 def cached_counts(user: User | None) -> list[KindCount]:
     active = _active(user)
     if not active:
         return []
     codes = ",".join(kind.code for kind in active)
-    key = f"{_namespace()}:{_generation()}:{user.pk}:{codes}"
-    store = caches[COUNTS_CACHE]
-    stored = store.get(key)
-    if stored is None:
-        found = counts(user)
-        store.set(key, [(c.kind.code, c.count) for c in found], timeout=COUNTS_SECONDS)
-        return found
+    stored = cached_for_user(
+        user, f"counts:{codes}", lambda: [(c.kind.code, c.count) for c in counts(user)]
+    )
     by_code = {kind.code: kind for kind in active}
     return [KindCount(by_code[code], n) for code, n in stored if code in by_code]
 

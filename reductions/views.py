@@ -91,7 +91,10 @@ def project_list(request):
             "headers": sort_headers(
                 request.GET, PROJECT_COLUMNS, order=order, descending=descending
             ),
-            "counts": [(Status(s).label, s, n) for s, n in counts.items()],
+            "counts": None
+            if counts is None
+            else [(Status(s).label, s, n) for s, n in counts.items()],
+            "count_limit": selectors.FILTERED_COUNT_LIMIT,
             "can_create": user.entity_id
             and user.has_perm("reductions.create_project", user.entity),
         },

@@ -81,6 +81,38 @@ def test_overview_is_bounded(client_for, municipal_clerk, due, django_assert_max
     assert 'class="met-status met"' in page.content.decode()
 
 
+def test_overview_pages_through_every_entity_once_at_the_same_cost(
+    client_for, municipal_clerk, due, django_assert_max_num_queries
+):
+    from allocations.views import OVERVIEW_ENTITIES
+    from ledger.models import Entity
+    from tests.factories import EntityFactory
+
+    for n in range(OVERVIEW_ENTITIES + 5):
+        EntityFactory(kind="ENTERPRISE", code=f"E{n:03d}")
+    expected = list(
+        Entity.objects.filter(
+            kind__in=["DISTRICT", "COMMITTEE", "ENTERPRISE"], is_active=True
+        ).order_by("kind", "code")
+    )
+    client = client_for(municipal_clerk)
+    query = f"plan_period={PlanPeriod.objects.get(code='14FYP').pk}"
+    seen, costs = [], []
+    while query is not None and len(costs) < 10:
+        with django_assert_max_num_queries(14) as captured:
+            page = client.get(reverse("allocations:overview") + "?" + query)
+        costs.append(len(captured))
+        assert "OFFSET" not in " ".join(q["sql"] for q in captured.captured_queries)
+        entities = [entity for entity, _rows in page.context["table"]]
+        assert len(entities) <= OVERVIEW_ENTITIES
+        seen += entities
+        query = page.context["page"].older_query
+        if query is not None:
+            assert "下一页" in page.content.decode()
+    assert seen == expected and len(costs) >= 2
+    assert len(set(costs[1:])) == 1
+
+
 def test_round_lifecycle_through_the_pages(
     client_for, municipal_clerk, municipal_approver, pudong, due
 ):

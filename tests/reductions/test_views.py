@@ -316,3 +316,29 @@ def test_status_counts_are_kept_by_the_database_and_scoped(
         ).count()
         for status in filtered
     }
+
+
+def test_a_filtered_list_counts_statuses_only_up_to_a_limit(
+    client_for, district_clerk, monkeypatch, django_assert_max_num_queries
+):
+    from reductions import selectors as reduction_selectors
+
+    for _ in range(3):
+        make_project(district_clerk, amounts={"COD": "2"})
+    make_project(district_clerk, amounts={"COD": "2"}, submit=False)
+    make_project(district_clerk, amounts={"NH3N": "2"})
+    client = client_for(district_clerk)
+    page = client.get(reverse("reductions:list"), {"pollutant": "COD"})
+    counts = {status: n for _label, status, n in page.context["counts"]}
+    assert counts["SUBMITTED"] == 3 and counts["DRAFT"] == 1
+
+    monkeypatch.setattr(reduction_selectors, "FILTERED_COUNT_LIMIT", 2)
+    with django_assert_max_num_queries(14) as captured:
+        page = client.get(reverse("reductions:list"), {"pollutant": "COD"})
+    text = page.content.decode()
+    assert page.context["counts"] is None
+    assert "符合条件的项目超过 2 个：缩小筛选范围后可看到各状态的项目数。" in text
+    assert len(page.context["page"].object_list) == 4  # the list itself is whole
+    # No grouping over the filtered projects: at most limit + 1 statuses are read.
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert any("LIMIT 3" in q["sql"] for q in captured.captured_queries)
