@@ -1,7 +1,6 @@
 """The home page's workflow charts (issue 13): read from kept counts and a cache, yet never
 behind the workflow — a submission or a certification shows on the next page."""
 
-
 import pytest
 from django.urls import reverse
 
