@@ -485,6 +485,8 @@ PROJECT_ROWS = (
     " WHERE {where} ORDER BY p.id DESC LIMIT 51"
 )
 PROJECT_COUNTS = "SELECT status, count(*) FROM reductions_project p WHERE {where} GROUP BY status"
+# A filtered list reads at most 1,001 statuses (reductions.selectors.FILTERED_COUNT_LIMIT).
+PROJECT_STATUSES = "SELECT status FROM reductions_project p WHERE {where} LIMIT 1001"
 HAS_POLLUTANT = (
     "EXISTS (SELECT 1 FROM reductions_projectamount a WHERE a.project_id = p.id"
     " AND a.pollutant = %s)"
@@ -625,7 +627,7 @@ def build_pages(user, busy_account: int) -> list[Page]:
             "/projects/?pollutant=COD",
             [
                 (PROJECT_ROWS.format(where=by_pollutant), ["COD"]),
-                (PROJECT_COUNTS.format(where=by_pollutant), ["COD"]),
+                (PROJECT_STATUSES.format(where=by_pollutant), ["COD"]),
             ],
         ),
         Page(
@@ -633,7 +635,7 @@ def build_pages(user, busy_account: int) -> list[Page]:
             "/projects/?status=CERTIFIED&year=2024",
             [
                 (PROJECT_ROWS.format(where=certified_year), ["CERTIFIED", 2024]),
-                (PROJECT_COUNTS.format(where=certified_year), ["CERTIFIED", 2024]),
+                (PROJECT_STATUSES.format(where=certified_year), ["CERTIFIED", 2024]),
             ],
         ),
         Page(
