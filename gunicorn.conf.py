@@ -1,16 +1,19 @@
 """Gunicorn settings for the web container (read from the working directory by default).
 
-Sized for the bureau's 2-core server: one gthread worker process per core, each with a few
-threads, since most of a request's time is spent waiting on PostgreSQL, not on the CPU.
-Override with GUNICORN_WORKERS / GUNICORN_THREADS / GUNICORN_TIMEOUT.
+Sized for the bureau's 2-core server: two gthread worker processes per core with two threads
+each. A page spends most of its time in Python (templates, serializers), not waiting on
+PostgreSQL, and threads of one process share one interpreter lock: with 4 concurrent
+clients, 4 workers × 2 threads kept every page's p99 under 100 ms where 2 × 4 reached
+105–150 ms (bench/pages.py, one run each). Override with GUNICORN_WORKERS /
+GUNICORN_THREADS / GUNICORN_TIMEOUT.
 """
 
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # Statement exports run in Celery, so no request should take long; a stuck one is killed.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30

@@ -17,7 +17,7 @@ Data (loaded once into the bench database, found again by its marker rows on lat
 
 Then it signs the municipal clerk in (a session made with the test client's
 ``force_login`` in the bench database), starts gunicorn with the project's
-``gunicorn.conf.py`` (gthread, 2 workers × 4 threads) on a free local port, and for each page
+``gunicorn.conf.py`` (gthread, 4 workers × 2 threads) on a free local port, and for each page
 times N sequential requests over one kept-alive connection, then 4 concurrent clients with
 their own connections, beside the hand-written SQL returning the same rows, timed with
 psycopg in the same run. API entries are measured only where the route exists. The API's
@@ -826,7 +826,8 @@ def main() -> None:
 
     report(
         f"pages: {legs:,} legs ({busy_legs:,} on {BUSY} {BUSY_POLLUTANT}), {projects:,} projects,"
-        f" gunicorn gthread 2×4, signed in as the municipal clerk",
+        f" gunicorn gthread {os.environ.get('GUNICORN_WORKERS', '4')}"
+        f"×{os.environ.get('GUNICORN_THREADS', '2')}, signed in as the municipal clerk",
         [
             ("data ready in", f"{prepared:.1f} s"),
             ("  of which posting through post_batch", f"{posting_time:.1f} s"),

@@ -88,7 +88,7 @@ def test_gunicorn_config_uses_gthread_workers_for_two_cores():
         if "=" in line
     )
     assert config["worker_class"] == "gthread"
-    assert (config["workers"], config["threads"]) == ("2", "4")
+    assert (config["workers"], config["threads"]) == ("4", "2")
 
 
 def test_dockerignore_keeps_local_things_out_of_the_image():
