@@ -35,6 +35,34 @@ class SheetImportMixin(ImportMixin):
     import_formats = [SpreadsheetFormat]
     skip_admin_log = True
 
+    def import_action(self, request, **kwargs):
+        # A large file goes to the import pages' flow (a Celery task with progress) instead
+        # of being checked, then checked and written again, inside two admin requests.
+        if request.method == "POST" and self.has_import_permission(request):
+            form = self.create_import_form(request)
+            if form.is_valid():
+                resource = self.choose_import_resource_class(form, request)
+                upload = form.cleaned_data["import_file"]
+                try:
+                    job = imports.start_large_import(
+                        user=request.user, kind=resource.kind, upload=upload
+                    )
+                except DomainError:  # not this user's kind: the admin's own run refuses it
+                    job = None
+                if job is not None:
+                    messages.info(
+                        request,
+                        _(
+                            "The file has %(rows)s rows: it is checked in the background. "
+                            "This page shows the progress; confirm the import here when "
+                            "the check is done."
+                        )
+                        % {"rows": job.rows_total},
+                    )
+                    return HttpResponseRedirect(reverse("imports:job", args=[job.pk]))
+                upload.seek(0)
+        return super().import_action(request, **kwargs)
+
     def get_import_resource_classes(self, request):
         return [r for r in self.resource_classes if r.may_use(request.user)]
 

@@ -435,11 +435,14 @@ def _importer_or_refuse(kind: str, user: User):
     return importer
 
 
-def _new_job(*, user: User, kind: str, upload) -> tuple[ImportJob, list[Row]]:
+def _new_job(
+    *, user: User, kind: str, upload, rows: list[Row] | None = None
+) -> tuple[ImportJob, list[Row]]:
     """The upload read (refused as a whole before a job exists when it is not a table of
     the template) and stored as a job of its uploader."""
     importer = _importer_or_refuse(kind, user)
-    rows = sheet.read_rows(upload, importer.columns)
+    if rows is None:
+        rows = sheet.read_rows(upload, importer.columns)
     upload.seek(0)
     job = ImportJob(
         kind=kind, requested_by=user, filename=(upload.name or "")[:255], rows_total=len(rows)
@@ -468,10 +471,26 @@ def import_now(*, user: User, kind: str, upload) -> ImportJob:
     return job
 
 
-def start_import(*, user: User, kind: str, upload) -> ImportJob:
+def start_large_import(*, user: User, kind: str, upload) -> ImportJob | None:
+    """For the admin's Import: a file of more than ``IMPORT_ASYNC_ROWS`` rows is started as a
+    page import (checked in a Celery task, its progress on the job page, confirmed there), so
+    no request reads and writes thousands of rows twice. ``None`` for a smaller file or one
+    that cannot be read as a table: the admin checks it itself and shows why."""
+    importer = _importer_or_refuse(kind, user)
+    try:
+        rows = sheet.read_rows(upload, importer.columns)
+    except DomainError:
+        rows = None
+    upload.seek(0)
+    if rows is None or len(rows) <= settings.IMPORT_ASYNC_ROWS:
+        return None
+    return start_import(user=user, kind=kind, upload=upload, rows=rows)
+
+
+def start_import(*, user: User, kind: str, upload, rows: list[Row] | None = None) -> ImportJob:
     """Store the upload and check it: at once for a small file, in a Celery task for a
     large one. A file that cannot be read as a table is refused before a job exists."""
-    job, rows = _new_job(user=user, kind=kind, upload=upload)
+    job, rows = _new_job(user=user, kind=kind, upload=upload, rows=rows)
     if len(rows) > settings.IMPORT_ASYNC_ROWS:
         from .tasks import check_import
 

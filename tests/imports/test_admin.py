@@ -268,3 +268,36 @@ def test_the_size_cap_holds_in_the_admin(client_for, municipal_clerk, settings):
     response = admin_import(client, "target", xlsx(rows, headers=TARGET_HEADERS))
     assert "MB" in response.content.decode() and "最多" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_a_large_file_from_the_admin_is_checked_in_the_background_with_progress(
+    client_for, district_clerk, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_ASYNC_ROWS = 3
+    client = client_for(staff(district_clerk))
+    rows = [project_row(n) for n in range(1, 6)]
+
+    def admin_project_import(file):
+        return client.post(
+            reverse("admin:reductions_project_import"),
+            {"import_file": file, "format": "0", "resource": "0"},
+        )
+
+    with django_capture_on_commit_callbacks(execute=True) as started:
+        response = admin_project_import(xlsx(rows))
+    assert len(started) >= 1  # the check was handed to Celery at commit
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("imports:job", args=[job.pk])
+    # The page the admin lands on polls the job; Celery ran the check (eagerly in tests).
+    page = client.get(response.url)
+    assert "文件共 5 行，正在后台检查。" in texts(page)
+    progress = client.get(response.url, headers={"Accept": "application/json"}).json()
+    assert (progress["rows_done"], progress["rows_total"]) == (5, 5)
+    job.refresh_from_db()
+    assert (job.requested_by, job.status) == (district_clerk, ImportStatus.CHECKED)
+    assert not Project.objects.exists()  # nothing written before the confirmation
+
+    # A small file stays in the admin's own preview.
+    small = admin_project_import(xlsx(rows[:2]))
+    assert small.status_code == 200 and small.context["confirm_form"] is not None
