@@ -7,7 +7,7 @@ from import_export.admin import ImportExportModelAdmin, ImportMixin
 
 from ledger.admin import ReadOnlyAdmin
 from ledger.errors import DomainError
-from ledger.imports import SpreadsheetFormat
+from ledger.imports import RowStatus, SpreadsheetFormat
 from reductions.admin import ProjectAdmin
 from reductions.models import Project
 
@@ -63,6 +63,24 @@ class SheetImportMixin(ImportMixin):
                 upload.seek(0)
         return super().import_action(request, **kwargs)
 
+    def process_import(self, request, **kwargs):
+        # The confirmation reads the file the preview kept aside and deletes it once imported:
+        # a second confirmation (a double click, the back button) finds nothing to read.
+        try:
+            return super().process_import(request, **kwargs)
+        except FileNotFoundError:
+            messages.error(
+                request,
+                _(
+                    "This upload was already imported or is no longer kept; nothing more "
+                    "was imported. Upload the file again if it is still needed."
+                ),
+            )
+            return HttpResponseRedirect(self._changelist_url())
+
+    def _changelist_url(self) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+
     def get_import_resource_classes(self, request):
         return [r for r in self.resource_classes if r.may_use(request.user)]
 
@@ -88,9 +106,7 @@ class SheetImportMixin(ImportMixin):
                         "Nothing was imported."
                     ),
                 )
-            return HttpResponseRedirect(
-                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
-            )
+            return HttpResponseRedirect(self._changelist_url())
         return super().process_result(result, request)
 
 
@@ -103,7 +119,7 @@ class ImportJobAdmin(SheetImportMixin, ReadOnlyAdmin):
     resource_classes = imports.RESOURCES
     list_display = [
         "id",
-        "kind",
+        "kind_label",
         "filename",
         "requested_by",
         "requested_at",
@@ -115,17 +131,27 @@ class ImportJobAdmin(SheetImportMixin, ReadOnlyAdmin):
     list_select_related = ["requested_by"]
     search_fields = ["filename", "requested_by__username"]
     fields = [
-        "kind",
+        "kind_label",
         "filename",
         "requested_by",
         "requested_at",
         "status",
         "rows_total",
-        "counts",
+        "rows_by_result",
         "imported",
         "error",
         "finished_at",
     ]
+    readonly_fields = fields
+
+    @admin.display(description=_("what is imported"), ordering="kind")
+    def kind_label(self, job: ImportJob) -> str:
+        return job.kind_label
+
+    @admin.display(description=_("rows by result"))
+    def rows_by_result(self, job: ImportJob) -> str:
+        labels = RowStatus.LABELS
+        return ", ".join(f"{labels[key]} {n}" for key, n in job.counts.items() if key in labels)
 
 
 # Projects are registered by reductions; the import (whose jobs live in this app) adds its

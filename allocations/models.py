@@ -595,30 +595,42 @@ class ImportJob(models.Model):
     (``allocations.imports.IMPORTERS``). The file is private and seen only by its requester.
     """
 
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(_("what is imported"), max_length=32)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("imported by"),
     )
-    requested_at = models.DateTimeField(default=timezone.now)
-    file = models.FileField(upload_to=RandomName("imports"))
+    requested_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    file = models.FileField(_("file"), upload_to=RandomName("imports"))
     filename = models.CharField(_("file name"), max_length=255)
     status = models.CharField(
-        max_length=10, choices=ImportStatus.choices, default=ImportStatus.CHECKING
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.CHECKING
     )
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
     # One entry per data row: {"row", "status", "label", "errors": [{"column", "message"}]}.
-    preview = models.JSONField(default=list, blank=True)
-    counts = models.JSONField(default=dict, blank=True)
-    imported = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    preview = models.JSONField(_("row-by-row result"), default=list, blank=True)
+    counts = models.JSONField(_("rows by result"), default=dict, blank=True)
+    imported = models.PositiveIntegerField(_("rows imported"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.kind} {self.status}"
+        return f"#{self.pk} {self.kind_label} {self.get_status_display()}"
+
+    @property
+    def kind_label(self) -> str:
+        from .imports import IMPORTERS  # the importers import this module
+
+        importer = IMPORTERS.get(self.kind)
+        return str(importer.title) if importer else self.kind
 
     @property
     def percent(self) -> int:

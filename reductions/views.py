@@ -19,7 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 from ledger import files
 from ledger import selectors as ledger_selectors
 from ledger.models import EntityKind, Pollutant
-from ledger.paging import KeysetPage, keyset_page, ordered_keyset_page, sort_headers
+from ledger.paging import (
+    POSITION_PARAMETERS,
+    KeysetPage,
+    keyset_page,
+    ordered_keyset_page,
+    sort_headers,
+)
 from ledger.views import require
 
 from . import bundles, confirm, corrections, selectors, services, workflow
@@ -64,6 +70,16 @@ PROJECT_COLUMNS = (
 )
 
 
+def _status_query(params, status: str) -> str:
+    """The list with the same filters and this status, from its first page: a badge counts
+    the filtered projects, so its link must show the same ones."""
+    query = params.copy()
+    for name in POSITION_PARAMETERS:
+        query.pop(name, None)
+    query["status"] = status
+    return query.urlencode()
+
+
 @login_required
 def project_list(request):
     user = request.user
@@ -93,7 +109,9 @@ def project_list(request):
             ),
             "counts": None
             if counts is None
-            else [(Status(s).label, s, n) for s, n in counts.items()],
+            else [
+                (Status(s).label, s, n, _status_query(request.GET, s)) for s, n in counts.items()
+            ],
             "count_limit": selectors.FILTERED_COUNT_LIMIT,
             "can_create": user.entity_id
             and user.has_perm("reductions.create_project", user.entity),

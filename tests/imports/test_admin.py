@@ -301,3 +301,34 @@ def test_a_large_file_from_the_admin_is_checked_in_the_background_with_progress(
     # A small file stays in the admin's own preview.
     small = admin_project_import(xlsx(rows[:2]))
     assert small.status_code == 200 and small.context["confirm_form"] is not None
+
+
+def test_confirming_an_admin_import_twice_imports_once_and_explains(
+    client_for, municipal_clerk, pudong
+):
+    client = client_for(staff(municipal_clerk))
+    preview = admin_import(
+        client, "target", xlsx([[pudong.code, "14FYP", "1", "2", ""]], headers=TARGET_HEADERS)
+    )
+    confirm(client, "target", preview)
+    again = confirm(client, "target", preview)  # a double click, or the back button
+    assert again.status_code == 200
+    assert "这份上传已经导入过或已不再保存，本次没有再导入任何内容。" in texts(again)
+    assert Target.objects.filter(entity=pudong).count() == 2
+    assert ImportJob.objects.count() == 1
+
+
+def test_the_import_job_admin_reads_in_chinese(client_for, district_clerk):
+    from allocations import imports
+
+    client = client_for(staff(district_clerk))
+    job = imports.import_now(user=district_clerk, kind="projects", upload=xlsx([project_row(1)]))
+    listing = client.get(reverse("admin:allocations_importjob_changelist")).content.decode()
+    detail = client.get(
+        reverse("admin:allocations_importjob_change", args=[job.pk])
+    ).content.decode()
+    for text in ("导入内容", "导入人", "上传时间", "导入行数", "完成时间", "导入记录"):
+        assert text in listing, text
+    assert "新增 1" in detail and "各结果行数" in detail
+    for raw in ("Requested by", "Rows total", "Kind", '{"new"'):
+        assert raw not in listing + detail, raw

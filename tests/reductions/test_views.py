@@ -93,7 +93,7 @@ def test_list_is_scoped_counted_filtered_and_bounded(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("reductions:list"))
     assert len(response.context["page"].object_list) == 3
-    counts = {value: n for _label, value, n in response.context["counts"]}
+    counts = {value: n for _label, value, n, _query in response.context["counts"]}
     assert counts["SUBMITTED"] == 3
     assert (
         len(client.get(reverse("reductions:list"), {"tier": "KEY"}).context["page"].object_list)
@@ -282,14 +282,14 @@ def test_status_counts_are_kept_by_the_database_and_scoped(
     # The page reads them (no grouping over projects) and shows only what the user sees.
     counts = dict(
         (status, n)
-        for _label, status, n in client_for(district_clerk)
+        for _label, status, n, _query in client_for(district_clerk)
         .get(reverse("reductions:list"))
         .context["counts"]
     )
     assert counts["SUBMITTED"] == 3 and counts["DRAFT"] == 1
     everyone = dict(
         (status, n)
-        for _label, status, n in client_for(municipal_clerk)
+        for _label, status, n, _query in client_for(municipal_clerk)
         .get(reverse("reductions:list"))
         .context["counts"]
     )
@@ -300,7 +300,7 @@ def test_status_counts_are_kept_by_the_database_and_scoped(
     reduction_services.act(project=mine[0], user=district_approver, action="approve")
     filtered = dict(
         (status, n)
-        for _label, status, n in client_for(district_clerk)
+        for _label, status, n, _query in client_for(district_clerk)
         .get(reverse("reductions:list"), {"tier": mine[0].tier})
         .context["counts"]
     )
@@ -329,7 +329,7 @@ def test_a_filtered_list_counts_statuses_only_up_to_a_limit(
     make_project(district_clerk, amounts={"NH3N": "2"})
     client = client_for(district_clerk)
     page = client.get(reverse("reductions:list"), {"pollutant": "COD"})
-    counts = {status: n for _label, status, n in page.context["counts"]}
+    counts = {status: n for _label, status, n, _query in page.context["counts"]}
     assert counts["SUBMITTED"] == 3 and counts["DRAFT"] == 1
 
     monkeypatch.setattr(reduction_selectors, "FILTERED_COUNT_LIMIT", 2)
@@ -342,3 +342,16 @@ def test_a_filtered_list_counts_statuses_only_up_to_a_limit(
     # No grouping over the filtered projects: at most limit + 1 statuses are read.
     assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
     assert any("LIMIT 3" in q["sql"] for q in captured.captured_queries)
+
+
+def test_a_status_badge_keeps_the_filters_it_counted(client_for, district_clerk):
+    make_project(district_clerk, amounts={"COD": "2"})
+    make_project(district_clerk, amounts={"NH3N": "2"})
+    client = client_for(district_clerk)
+    page = client.get(reverse("reductions:list"), {"pollutant": "COD", "before": "999"})
+    submitted = next(c for c in page.context["counts"] if c[1] == "SUBMITTED")
+    assert submitted[2] == 1
+    assert submitted[3] == "pollutant=COD&status=SUBMITTED"
+    assert 'href="?pollutant=COD&amp;status=SUBMITTED"' in page.content.decode()
+    followed = client.get(reverse("reductions:list") + "?" + submitted[3])
+    assert len(followed.context["page"].object_list) == 1
