@@ -46,6 +46,10 @@ def keyset_page(request: HttpRequest, queryset: QuerySet, *, size: int = 50) -> 
     """The page of ``queryset`` the request asks for, newest (highest id) first."""
     params = request.GET
     before, after = _position(params.get("before")), _position(params.get("after"))
+    return _keyset_page(params, queryset, size, before, after)
+
+
+def _keyset_page(params, queryset, size, before, after) -> KeysetPage:
     if after is not None:
         rows = list(queryset.filter(pk__gt=after).order_by("pk")[: size + 1])
         has_newer, rows = len(rows) > size, rows[:size][::-1]
@@ -57,6 +61,9 @@ def keyset_page(request: HttpRequest, queryset: QuerySet, *, size: int = 50) -> 
         has_newer = (
             before is not None and bool(rows) and queryset.filter(pk__gt=rows[0].pk).exists()
         )
+    if not rows and (before is not None or after is not None):
+        # Nothing beyond that row (a hand-made or stale link): the first page, not a dead end.
+        return _keyset_page(params, queryset, size, None, None)
     return KeysetPage(
         object_list=rows,
         newer_query=_query(params, after=rows[0].pk) if has_newer else None,
@@ -90,6 +97,22 @@ def ordered_keyset_page(
         )
 
     before, after = _position(params.get("before")), _position(params.get("after"))
+    rows, has_previous, has_next = _ordered_rows(
+        beyond, queryset, order, reverse, size, before, after
+    )
+    if not rows and (before is not None or after is not None):
+        # Nothing beyond that row (a hand-made or stale link): the first page, not a dead end.
+        rows, has_previous, has_next = _ordered_rows(
+            beyond, queryset, order, reverse, size, None, None
+        )
+    return KeysetPage(
+        object_list=rows,
+        newer_query=_query(params, after=rows[0].pk) if has_previous else None,
+        older_query=_query(params, before=rows[-1].pk) if has_next else None,
+    )
+
+
+def _ordered_rows(beyond, queryset, order, reverse, size, before, after):
     earlier = beyond(after, following=False) if after is not None else None
     if earlier is not None:
         rows = list(earlier.order_by(*reverse)[: size + 1])
@@ -102,11 +125,7 @@ def ordered_keyset_page(
         has_previous = (
             later is not None and bool(rows) and beyond(rows[0].pk, following=False).exists()
         )
-    return KeysetPage(
-        object_list=rows,
-        newer_query=_query(params, after=rows[0].pk) if has_previous else None,
-        older_query=_query(params, before=rows[-1].pk) if has_next else None,
-    )
+    return rows, has_previous, has_next
 
 
 @dataclass

@@ -62,3 +62,30 @@ def test_project_list_costs_the_same_on_a_deep_page(client_for, district_clerk, 
     assert len(third_queries) == len(second_queries)
     for query in [*second_queries, *third_queries]:
         assert "OFFSET" not in query["sql"].upper()
+
+
+def test_a_position_with_nothing_beyond_it_shows_the_first_page(pudong, municipal_clerk):
+    for n in range(3):
+        fund(pudong, "COD", "1", user=municipal_clerk, key=f"e{n}")
+    ids = list(Transaction.objects.order_by("-id").values_list("id", flat=True))
+    newest_first = [t.pk for t in page_at(Transaction.objects.all())[0]]
+    for position in ({"after": ids[0]}, {"before": ids[-1]}):
+        page, _sql = page_at(Transaction.objects.all(), **position)
+        assert [t.pk for t in page] == newest_first, position
+        assert page.newer_query is None and page.older_query
+
+
+def test_an_ordered_list_never_ends_in_an_empty_page(client_for, municipal_clerk):
+    from allocations.views import OVERVIEW_ENTITIES
+    from ledger.models import Entity
+
+    client = client_for(municipal_clerk)
+    url = reverse("allocations:overview")
+    first = client.get(url).context["table"]
+    codes = [entity.code for entity, _rows in first]
+    assert 0 < len(codes) <= OVERVIEW_ENTITIES
+    first_id = Entity.objects.get(code=codes[0]).pk
+    last_id = Entity.objects.get(code=codes[-1]).pk
+    for position in (f"after={first_id}", f"before={last_id}"):
+        table = client.get(f"{url}?{position}").context["table"]
+        assert [entity.code for entity, _rows in table] == codes, position
