@@ -111,6 +111,10 @@ def test_overview_pages_through_every_entity_once_at_the_same_cost(
             assert "下一页" in page.content.decode()
     assert seen == expected and len(costs) >= 2
     assert len(set(costs[1:])) == 1
+    # A date with no policy in force shows why, and no pages of an empty table.
+    refused = client.get(reverse("allocations:overview"), {"as_of": "2020-12-31"})
+    text = refused.content.decode()
+    assert "没有生效的分配口径" in text and "下一页" not in text
 
 
 def test_round_lifecycle_through_the_pages(
