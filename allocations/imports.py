@@ -288,7 +288,14 @@ class TradeImporter:
 
     def __init__(self, user: User):
         self.user = user
-        self.columns = trade_columns()
+        self.columns = sheet.with_entity_choices(
+            trade_columns(),
+            "entity",
+            user,
+            lambda u, entity: (
+                entity.kind in TARGET_KINDS and trades.may_record_trade_for(u, entity)
+            ),
+        )
         self.source: tuple[str, bytes] | None = None
 
     @staticmethod

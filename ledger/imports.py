@@ -13,7 +13,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -390,6 +390,20 @@ def check_cells(row: Row, columns: list[Column], result: RowResult) -> dict[str,
         except CellError as error:
             result.error(column.zh, str(error))
     return values
+
+
+def with_entity_choices(columns: list[Column], key: str, user, may) -> list[Column]:
+    """The columns with ``key``'s drop-down list narrowed to the active entities ``may(user,
+    entity)`` allows: a template never lists entities its user may not import for."""
+    from .models import Entity
+
+    def choices() -> list[str]:
+        if user is None:
+            return []
+        entities = Entity.objects.filter(is_active=True, is_demo=False).order_by("code")
+        return [entity.code for entity in entities if may(user, entity)]
+
+    return [replace(c, choices=choices) if c.key == key else c for c in columns]
 
 
 def template_workbook(columns: list[Column], *, title: str) -> bytes:

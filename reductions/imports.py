@@ -111,7 +111,6 @@ def project_columns() -> list[Column]:
                 "District, committee or municipal enterprise (code or Chinese "
                 "name); blank means your own entity."
             ),
-            choices=_owner_choices,
             width=14,
         ),
         Column("name", "项目名称", "project name", sheet.required_text, width=28),
@@ -230,14 +229,6 @@ def _zh_symbol(pollutant: Pollutant) -> str:
     ]
 
 
-def _owner_choices() -> list[str]:
-    return list(
-        Entity.objects.filter(kind__in=MAKER_KINDS, is_active=True, is_demo=False)
-        .order_by("code")
-        .values_list("name_zh", flat=True)
-    )
-
-
 def _industry_choices() -> list[str]:
     return list(Industry.objects.order_by("code").values_list("code", flat=True))
 
@@ -292,7 +283,14 @@ class ProjectImporter:
 
     def __init__(self, user: User):
         self.user = user
-        self.columns = project_columns()
+        self.columns = sheet.with_entity_choices(
+            project_columns(),
+            "owner",
+            user,
+            lambda u, entity: (
+                entity.kind in MAKER_KINDS and u.has_perm("reductions.create_project", entity)
+            ),
+        )
 
     @staticmethod
     def may_use(user: User) -> bool:

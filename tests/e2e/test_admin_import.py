@@ -31,7 +31,7 @@ def test_targets_imported_from_the_admin(page_as, municipal_clerk, pudong, tmp_p
     municipal_clerk.save()
     page = page_as(municipal_clerk)
     visit(page, reverse("admin:allocations_target_changelist"))
-    page.get_by_role("link", name="导入").click()
+    page.get_by_role("link", name="导入", exact=True).click()
     bad = workbook(
         tmp_path / "目标.xlsx",
         [[pudong.code, "14FYP", "12", "3", ""], ["999", "14FYP", "两吨", "", ""]],

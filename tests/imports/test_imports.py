@@ -509,3 +509,22 @@ def test_a_batch_of_project_numbers_is_looked_up_through_the_index():
         cursor.execute(f"EXPLAIN {query['sql']}")
         plan = " ".join(row[0] for row in cursor.fetchall())
     assert "project_number_unique" in plan, plan
+
+
+def _listed(response, header: str) -> list:
+    lists = load_workbook(io.BytesIO(response.content))[LISTS_SHEET]
+    column = [c.value for c in lists[1]].index(header) + 1
+    return [
+        row[0]
+        for row in lists.iter_rows(min_row=2, min_col=column, max_col=column, values_only=True)
+        if row[0]
+    ]
+
+
+def test_a_template_lists_only_the_entities_its_user_may_import_for(
+    client_for, district_clerk, enterprise_user, pudong, xuhui, enterprise
+):
+    template = reverse("imports:template", args=["projects"])
+    assert _listed(client_for(district_clerk).get(template), "所属主体") == [pudong.code]
+    trades = reverse("imports:template", args=["trades"])
+    assert _listed(client_for(enterprise_user).get(trades), "台账主体") == [enterprise.code]
