@@ -334,30 +334,27 @@ REST_FRAMEWORK = {
     "DATE_FORMAT": "iso-8601",
 }
 API_MAX_PAGE_SIZE = 500
-# The API's throttle counts live here: in Redis when there is one, so every gunicorn worker
-# counts against the same budget; in process memory otherwise.
+
+
+def _shared_cache(name: str) -> dict:
+    """A cache every process shares when there is Redis (under its own key prefix), so what
+    one gunicorn worker writes the others read; process memory otherwise."""
+    if REDIS_URL:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": name,
+        }
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name}
+
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "api": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "api",
-        }
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
-    ),
-    # The navigation's inbox counts (ledger/inbox.py): shared by every process, so that a
-    # change one worker sees invalidates what the others cached.
-    "inbox": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "inbox",
-        }
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "inbox"}
-    ),
+    # The API's throttle counts: every worker counts against the same budget.
+    "api": _shared_cache("api"),
+    # The navigation's inbox counts and cached dashboard figures (ledger/inbox.py): a change
+    # one worker sees invalidates what the others cached.
+    "inbox": _shared_cache("inbox"),
 }
 REST_KNOX = {
     "TOKEN_TTL": datetime.timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=365)),
