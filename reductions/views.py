@@ -256,8 +256,6 @@ def project_detail(request, pk: int):
     return _detail_page(request, project)
 
 
-@login_required
-@require_POST
 def _done(request, project) -> None:
     messages.success(
         request,
@@ -265,6 +263,8 @@ def _done(request, project) -> None:
     )
 
 
+@login_required
+@require_POST
 def project_act(request, pk: int, action: str):
     """A workflow action. A refusal shows the page again with what the user typed (comment,
     amounts, document number and dates) and the message under its field."""

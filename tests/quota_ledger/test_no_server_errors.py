@@ -124,3 +124,35 @@ def test_no_url_answers_500_to_anything(role, world, client, make_user, bureau, 
             if response.status_code >= 500:
                 failures.append(f"{method.upper()} {path[:160]} → {response.status_code}")
     assert failures == []
+
+
+# Signing in and out is for anyone (log-out takes POST only).
+PUBLIC_PAGES = {
+    ("get", "/accounts/login/"),
+    ("post", "/accounts/login/"),
+    ("get", "/accounts/logout/"),
+    ("post", "/accounts/logout/"),
+}
+
+
+def test_every_page_sends_an_anonymous_visitor_to_log_in(client):
+    """No page of the site answers anyone not signed in, whatever the method: a view that
+    lost its ``login_required`` shows here (the API answers 401 on its own, see tests/api)."""
+    from django.urls import reverse
+
+    login = reverse("login")
+    answered = []
+    for route, _pattern in _patterns(get_resolver()):
+        if route.startswith((*SKIP_PREFIXES, "api/")) or "(?P" in route or "\\." in route:
+            continue
+        url = "/" + "".join(
+            ("1" if part.startswith("<int:") else "x") if part.startswith("<") else part
+            for part in route.replace("<", "\0<").replace(">", ">\0").split("\0")
+        )
+        for method in ("get", "post"):
+            if (method, url) in PUBLIC_PAGES:
+                continue
+            response = getattr(client, method)(url)
+            if not (response.status_code == 302 and response.url.startswith(login)):
+                answered.append(f"{method.upper()} {url} → {response.status_code}")
+    assert answered == []
