@@ -7,6 +7,8 @@ Goal (issue 3): the service reaches at least 50% of the raw baseline.
 
 pgbench's TPC-B (4 clients, scale 4, prepared statements, its own database) runs in the same
 run as the yardstick of issue 13: the service should reach the raw loop and half of TPC-B.
+pgbench also calls ``ledger_post()`` itself, with no Python in the loop: the most any client
+of the posting function can reach here, beside TPC-B.
 
 The hash chain (issue 9) is measured in the same run: a third phase posts through the service
 with the leg hash swapped for a function that returns the previous hash unchanged (in the
@@ -141,6 +143,36 @@ def set_leg_hash(dsn: str, *, chained: bool) -> None:
         conn.execute(integrity.leg_hash_sql() if chained else NO_HASH)
 
 
+def _pgbench_env(settings: dict) -> dict:
+    return {
+        **os.environ,
+        "PGHOST": settings["HOST"] or "127.0.0.1",
+        "PGPORT": str(settings["PORT"] or 5432),
+        "PGUSER": settings["USER"] or "postgres",
+        "PGPASSWORD": settings.get("PASSWORD") or "",
+    }
+
+
+def _pgbench(settings: dict, database: str, seconds: float, *extra: str) -> float | None:
+    """Transactions per second of pgbench, 4 clients, prepared statements."""
+    import subprocess
+
+    run = subprocess.run(
+        [
+            *("pgbench", "-n", "-M", "prepared", "-c", str(WORKERS), "-j", "2"),
+            *("-T", str(int(seconds)), *extra, database),
+        ],
+        env=_pgbench_env(settings),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    for line in run.stdout.splitlines():
+        if line.startswith("tps ="):
+            return float(line.split()[2])
+    return None
+
+
 def pgbench_tps(settings: dict, seconds: float) -> float | None:
     """TPC-B transactions per second of pgbench on a database of its own (made once)."""
     import shutil
@@ -151,41 +183,39 @@ def pgbench_tps(settings: dict, seconds: float) -> float | None:
     if shutil.which("pgbench") is None:
         return None
     name = settings["NAME"] + "_pgbench"
-    env = {
-        **os.environ,
-        "PGHOST": settings["HOST"] or "127.0.0.1",
-        "PGPORT": str(settings["PORT"] or 5432),
-        "PGUSER": settings["USER"] or "postgres",
-        "PGPASSWORD": settings.get("PASSWORD") or "",
-    }
     admin = psycopg.conninfo.make_conninfo(psycopg_dsn(settings), dbname="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
-            subprocess.run(["pgbench", "-i", "-q", "-s", "4", name], env=env, check=True)
-    run = subprocess.run(
-        [
-            "pgbench",
-            "-n",
-            "-M",
-            "prepared",
-            "-c",
-            str(WORKERS),
-            "-j",
-            "2",
-            "-T",
-            str(int(seconds)),
-            name,
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    for line in run.stdout.splitlines():
-        if line.startswith("tps ="):
-            return float(line.split()[2])
-    return None
+            subprocess.run(
+                ["pgbench", "-i", "-q", "-s", "4", name], env=_pgbench_env(settings), check=True
+            )
+    return _pgbench(settings, name, seconds)
+
+
+def ledger_post_tps(settings: dict, pairs, user_id: int, seconds: float) -> float | None:
+    """``ledger_post()`` called by pgbench itself, each client between its own pair of
+    accounts: what the database side of a posting allows with no Python client at all, the
+    ceiling any client of this function can reach on this machine."""
+    import shutil
+    import tempfile
+
+    if shutil.which("pgbench") is None:
+        return None
+    firsts = ", ".join(str(a) for a, _ in pairs)
+    seconds_ = ", ".join(str(b) for _, b in pairs)
+    script = f"""\\set r random(1, 1000000000)
+SELECT * FROM ledger_post('TRADE_IN', CURRENT_DATE, '', 'bench-pgb-' || :client_id || '-' \
+ || :r || '-' || clock_timestamp()::text, {user_id}::bigint, NULL::bigint, NULL::bigint, \
+ NULL::bigint, NULL::integer, '', '', now(), \
+ ARRAY[(ARRAY[{firsts}])[:client_id % {len(pairs)} + 1], \
+       (ARRAY[{seconds_}])[:client_id % {len(pairs)} + 1]]::bigint[], \
+ ARRAY['COD', 'COD']::text[], ARRAY[-0.001, 0.001]::numeric[]);
+"""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as file:
+        file.write(script)
+        file.flush()
+        return _pgbench(settings, settings["NAME"], seconds, "-f", file.name)
 
 
 def psycopg_dsn(settings: dict) -> str:
@@ -251,6 +281,7 @@ def main() -> None:
     raw = sum(raw_rates) / ROUNDS
     unhashed = sum(unhashed_rates) / ROUNDS
     tpcb = pgbench_tps(settings, SECONDS * ROUNDS)
+    ceiling = ledger_post_tps(settings, pairs, user_id, SECONDS * ROUNDS)
     report(
         f"ledger_post: {WORKERS} workers × {SECONDS:g} s × {ROUNDS} rounds, two-leg postings",
         [
@@ -261,6 +292,13 @@ def main() -> None:
                 "pgbench TPC-B, 4 clients",
                 f"{tpcb:,.0f} tps; service/TPC-B {service / tpcb:.2f} (goal ≥ 0.5)"
                 if tpcb
+                else "not run (no pgbench)",
+            ),
+            (
+                "ledger_post() driven by pgbench",
+                f"{ceiling:,.0f} postings/s = {ceiling / tpcb:.2f}× TPC-B, the database-side"
+                f" ceiling; service/ceiling {service / ceiling:.2f}"
+                if ceiling and tpcb
                 else "not run (no pgbench)",
             ),
             ("service without the leg hash", f"{unhashed:,.0f} postings/s"),

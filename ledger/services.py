@@ -290,11 +290,16 @@ def post_batch(
     if len(set(keys)) != len(keys):
         raise LedgerError(_("Two postings of one batch share an idempotency key."))
     try:
-        with transaction.atomic():
-            if server_side_posting():
-                results = _post_server_side(postings, user, approver)
-            else:
-                results = _post_in_python(postings, user, approver)
+        if server_side_posting() and len(postings) == 1 and connection.get_autocommit():
+            # Outside a transaction the one call is one statement, which PostgreSQL runs as
+            # its own transaction, deferred checks included: no BEGIN and COMMIT round trips.
+            results = _post_server_side(postings, user, approver)
+        else:
+            with transaction.atomic():
+                if server_side_posting():
+                    results = _post_server_side(postings, user, approver)
+                else:
+                    results = _post_in_python(postings, user, approver)
     except IntegrityError:
         # A concurrent request with the same keys won the race: return its postings.
         found = _posted_with_keys(keys)

@@ -440,3 +440,38 @@ def test_a_posting_is_one_round_trip_on_postgresql(posting_path, pudong, municip
     }
     account.refresh_from_db()
     assert account.balance == D("1")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_posting_outside_a_transaction_opens_none_on_postgresql(
+    posting_path, monkeypatch, municipal_clerk
+):
+    """Outside a transaction, ledger_post() runs as a statement of its own: no BEGIN and
+    COMMIT round trips. A refusal there still writes nothing."""
+    from django.db import connection
+
+    from tests.factories import EntityFactory
+
+    entity = EntityFactory(kind="DISTRICT")
+    fund(entity, "COD", "2.000", user=municipal_clerk, key="fund")
+    account = services.entity_account(entity, "COD")
+    sink = services.system_account(SystemAccountKind.CONSUMPTION, "COD")
+
+    def use_once(amount, key):
+        legs = [Leg(account, -D(amount)), Leg(sink, D(amount))]
+        return services.post(kind="USE", legs=legs, idempotency_key=key, user=municipal_clerk)
+
+    switches = []
+    original = connection.set_autocommit
+    monkeypatch.setattr(
+        connection, "set_autocommit", lambda *a, **kw: (switches.append(a), original(*a, **kw))
+    )
+    txn = use_once("1.500", "first")
+    with pytest.raises(services.InsufficientQuota):
+        use_once("1.000", "second")
+    assert use_once("1.500", "first") == txn
+    assert (switches == []) == (posting_path == "server")
+    assert list(Transaction.objects.filter(idempotency_key__in=["first", "second"])) == [txn]
+    assert balance(entity) == D("0.500")
+    assert audit.reconcile() == []
