@@ -66,7 +66,7 @@ class FilingRefSerializer(serializers.ModelSerializer):
 class ProjectSerializer(serializers.ModelSerializer):
     owner_code = serializers.CharField(source="owner.code")
     project_type = serializers.CharField(source="project_type.code")
-    industry = serializers.CharField(source="industry.code")
+    industry = serializers.CharField(source="industry_id")  # an industry's key is its code
     plan_period = serializers.CharField(source="plan_period.code")
     amounts = AmountSerializer(many=True)
     reviews = ReviewSerializer(many=True, help_text=_("The review timeline, oldest first."))

@@ -355,3 +355,40 @@ def test_a_status_badge_keeps_the_filters_it_counted(client_for, district_clerk)
     assert 'href="?pollutant=COD&amp;status=SUBMITTED"' in page.content.decode()
     followed = client.get(reverse("reductions:list") + "?" + submitted[3])
     assert len(followed.context["page"].object_list) == 1
+
+
+def test_list_rows_cost_no_query_each(client_for, district_clerk, municipal_clerk):
+    """The list reads only the columns it shows; whatever a row displays (owner, a sub-type
+    named with its parent type, tier, status, amounts) comes with the page, so one project
+    or six cost the same queries, in the browser and through the API."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from reductions.models import ProjectType
+
+    sub_type = ProjectType.objects.filter(parent__isnull=False).first()
+    browser = client_for(municipal_clerk)
+    api = APIClient()
+    api.force_authenticate(municipal_clerk)
+
+    def queries_for(count):
+        while Project.objects.count() < count:
+            make_project(district_clerk, amounts={"COD": "2", "NH3N": "1"})
+        Project.objects.update(project_type=sub_type)
+        browser.get(reverse("reductions:list"))  # a session's first request reads more
+        api.get("/api/v1/projects/")
+        with CaptureQueriesContext(connection) as page:
+            response = browser.get(reverse("reductions:list"))
+        with CaptureQueriesContext(connection) as listed:
+            answer = api.get("/api/v1/projects/")
+        return (len(page), len(listed)), response, answer.json()["results"]
+
+    one, _, _ = queries_for(1)
+    six, response, results = queries_for(6)
+    assert one == six
+    html = response.content.decode()
+    assert html.count(str(sub_type)) >= 6 and sub_type.parent.name in str(sub_type)
+    assert html.count("已提交") >= 6
+    assert [p["project_type"] for p in results] == [sub_type.code] * 6
+    assert {p["industry"] for p in results} == {"26"}
