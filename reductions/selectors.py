@@ -74,6 +74,12 @@ def visible_filings(user: User) -> QuerySet[BundleFiling]:
     return _scoped(user, filings)
 
 
+def of_type(projects: QuerySet[Project], type_id: int) -> QuerySet[Project]:
+    """Projects of this type, or of one of its sub-types when it is a heading (清洁能源替代
+    covers its sub-types; projects are entered under the sub-types)."""
+    return projects.filter(Q(project_type_id=type_id) | Q(project_type__parent_id=type_id))
+
+
 def filter_projects(projects: QuerySet[Project], params) -> QuerySet[Project]:
     """Apply the list page's filters (status, tier, type, year, plan period, entity,
     pollutant)."""
@@ -82,7 +88,7 @@ def filter_projects(projects: QuerySet[Project], params) -> QuerySet[Project]:
     if params.get("tier"):
         projects = projects.filter(tier=params["tier"])
     if params.get("project_type"):
-        projects = projects.filter(project_type_id=params["project_type"])
+        projects = of_type(projects, params["project_type"])
     if params.get("year"):
         projects = projects.filter(accounting_year=params["year"])
     if params.get("period"):

@@ -14,6 +14,7 @@ from quota_ledger.api.filters import (
     UpdatedSinceFilterSet,
 )
 
+from .. import selectors
 from ..models import (
     BundleFiling,
     FilingStatus,
@@ -33,7 +34,8 @@ class ProjectFilter(UpdatedSinceFilterSet):
     project_type = django_filters.ModelChoiceFilter(
         to_field_name="code",
         queryset=ProjectType.objects.all(),
-        help_text=_("Project type code (Annex 2)."),
+        method="of_type",
+        help_text=_("Project type code (Annex 2); a heading type includes its sub-types."),
     )
     plan_period = django_filters.ModelChoiceFilter(
         to_field_name="code", queryset=PlanPeriod.objects.all(), help_text=PLAN_PERIOD_HELP
@@ -46,6 +48,9 @@ class ProjectFilter(UpdatedSinceFilterSet):
     class Meta:
         model = Project
         fields = []
+
+    def of_type(self, queryset, name, value):
+        return selectors.of_type(queryset, value.pk)
 
     def with_pollutant(self, queryset, name, value):
         return queryset.filter(

@@ -2,14 +2,19 @@
 // rendered from) and draws them with ECharts; a click on a bar opens the rows behind it.
 // Every chart has a table view, and series are told apart by labels, not only colour.
 (function () {
-  if (typeof echarts === "undefined") return;
+  // The tables work without the charts: bound first, and shown at once if ECharts is missing.
+  function showTable(button, shown) {
+    document.getElementById(button.dataset.toggleTable).hidden = !shown;
+    button.setAttribute("aria-expanded", String(shown));
+    button.textContent = shown ? button.dataset.hideLabel : button.dataset.showLabel;
+  }
   document.querySelectorAll("[data-toggle-table]").forEach(function (button) {
     button.addEventListener("click", function () {
-      const table = document.getElementById(button.dataset.toggleTable);
-      table.hidden = !table.hidden;
-      button.setAttribute("aria-expanded", String(!table.hidden));
+      showTable(button, button.getAttribute("aria-expanded") !== "true");
     });
+    if (typeof echarts === "undefined") showTable(button, true);
   });
+  if (typeof echarts === "undefined") return;
   const patterns = ["solid", "dashed", "dotted", "solid"];
   function option(chart) {
     const horizontal = chart.horizontal;

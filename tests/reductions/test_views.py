@@ -392,3 +392,35 @@ def test_list_rows_cost_no_query_each(client_for, district_clerk, municipal_cler
     assert html.count("已提交") >= 6
     assert [p["project_type"] for p in results] == [sub_type.code] * 6
     assert {p["industry"] for p in results} == {"26"}
+
+
+def test_a_bad_filter_value_leaves_the_other_filters_applied(client_for, district_clerk):
+    submitted = make_project(district_clerk)
+    make_project(district_clerk, submit=False)
+    response = client_for(district_clerk).get(
+        reverse("reductions:list"), {"status": "SUBMITTED", "year": "20255"}
+    )
+    assert [p.pk for p in response.context["page"].object_list] == [submitted.pk]
+    assert response.context["form"].errors["year"]
+
+
+def test_a_heading_type_lists_the_projects_of_its_sub_types(
+    client_for, district_clerk, municipal_clerk
+):
+    from rest_framework.test import APIClient
+
+    from reductions.models import ProjectType
+
+    sub_type = ProjectType.objects.filter(parent__isnull=False).first()
+    project = make_project(district_clerk, submit=False)
+    make_project(district_clerk, submit=False)
+    Project.objects.filter(pk=project.pk).update(project_type=sub_type)
+    heading = sub_type.parent
+    page = client_for(municipal_clerk).get(reverse("reductions:list"), {"project_type": heading.pk})
+    assert [p.pk for p in page.context["page"].object_list] == [project.pk]
+    api = APIClient()
+    api.force_authenticate(municipal_clerk)
+    listed = api.get("/api/v1/projects/", {"project_type": heading.code}).json()["results"]
+    assert [p["id"] for p in listed] == [project.pk]
+    listed = api.get("/api/v1/projects/", {"project_type": sub_type.code}).json()["results"]
+    assert [p["id"] for p in listed] == [project.pk]
