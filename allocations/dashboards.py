@@ -121,13 +121,20 @@ def _city_accounts() -> dict[str, dict[str, Decimal]]:
 
 
 def _totals_chart(name: str, title: str, figures: dict, link: str) -> dict:
-    """Allocated, used, held and available per pollutant, each pollutant linking to ``link``."""
+    """Allocated, other postings, used, held and available per pollutant, each pollutant
+    linking to ``link``. "Other" is every posting that is neither an allocation nor a use
+    (certified Micro and VOCs-management credits, trades, reserve intakes, adjustments), net:
+    without it the columns did not add up once such a credit posted, and with it they
+    always do (allocated + other - used = held + available)."""
     labels = (
         ("allocated", _("Allocated")),
+        ("other", _("Other postings, net")),
         ("used", _("Used")),
         ("held", _("Held")),
         ("available", _("Available")),
     )
+    for row in figures.values():
+        row["other"] = row["held"] + row["available"] - row["allocated"] + row["used"]
     pollutants = list(Pollutant)
     return _chart(
         name,

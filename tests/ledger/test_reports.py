@@ -208,3 +208,21 @@ def test_city_totals_come_from_stored_balances_and_count_reversals(
         city = dashboards.city_totals(municipal_approver)
     allocated = dict(zip(city["categories"], city["series"][0]["data"], strict=True))
     assert allocated["COD"] == "0.000" and allocated["NOx"] == "2.000"
+
+
+def test_quota_totals_add_up_whatever_was_posted(
+    client_for, municipal_clerk, municipal_approver, district_clerk, pudong
+):
+    """allocated + other postings - used = held + available, per pollutant, on the city's
+    and on a district's chart, also when quota came by another way than a round (here a
+    direct credit, like a certified Micro project's)."""
+    fund(pudong, "COD", "4.5", user=municipal_clerk)
+    for user, name in ((municipal_approver, "city-totals"), (district_clerk, "entity-totals")):
+        data = client_for(user).get(reverse("reports:chart", args=[name])).json()
+        series = {s["name"]: [Decimal(v) for v in s["data"]] for s in data["series"]}
+        assert list(series) == ["已分配", "其他记账（净额）", "已使用", "预占", "可用"], name
+        allocated, other, used, held, available = series.values()
+        for i, pollutant in enumerate(data["categories"]):
+            assert allocated[i] + other[i] - used[i] == held[i] + available[i], (name, pollutant)
+        cod = data["categories"].index("COD")
+        assert available[cod] == Decimal("4.5")
