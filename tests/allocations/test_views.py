@@ -145,6 +145,10 @@ def test_round_lifecycle_through_the_pages(
     approver = client_for(municipal_approver)
     page = approver.get(reverse("allocations:round", args=[round_.pk])).content.decode()
     assert "批准并入账" in page
+    # The policy line reads as Chinese: full-width punctuation, no ASCII glue.
+    policy = page.split('<p class="muted">分配口径：', 1)[1].split("</p>", 1)[0]
+    assert "——目标完成" in policy and "；" in policy and policy.endswith("。"), policy
+    assert not any(mark in policy for mark in (": ", "; ", ".")), policy
     approver.post(reverse("allocations:round_act", args=[round_.pk, "approve"]))
     round_.refresh_from_db()
     assert round_.status == "APPROVED"
