@@ -362,7 +362,12 @@ class Transaction(models.Model):
         verbose_name = _("transaction")
         verbose_name_plural = _("transactions")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["reference_type", "reference_id"])]
+        indexes = [
+            models.Index(fields=["reference_type", "reference_id"]),
+            # The API's ?ordering=posted_at pages by (posted_at, id): without it, every page
+            # sorted all transactions (560 ms at 600,000).
+            models.Index(fields=["posted_at", "id"], name="transaction_posted_at_id"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="REVERSAL", reverses__isnull=False)

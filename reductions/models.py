@@ -373,6 +373,11 @@ class Project(models.Model):
         indexes = [
             models.Index(fields=["owner", "status", "tier"]),
             models.Index(fields=["plan_period", "tier", "status"]),
+            # The API's orderings and updated_since page by (field, id): without these, each
+            # page sorted all projects (70 ms at 100,000).
+            models.Index(fields=["updated_at", "id"], name="project_updated_at_id"),
+            models.Index(fields=["completion_date", "id"], name="project_completion_id"),
+            models.Index(fields=["accounting_year", "id"], name="project_year_id"),
         ]
         constraints = [
             models.CheckConstraint(

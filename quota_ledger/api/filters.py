@@ -42,7 +42,12 @@ class ValidatingFilterBackend(DjangoFilterBackend):
                     {"ordering": [BAD_ORDERING % {"fields": ", ".join(allowed) or "—"}]}
                 )
             view.ordering = (*fields, "-id" if fields[-1].startswith("-") else "id")
-        if params.get("updated_since"):
+        filterset = self.get_filterset_class(view, queryset)
+        if params.get("updated_since") and "updated_since" in getattr(
+            filterset, "base_filters", {}
+        ):
+            # Only where the list offers updated_since (and so carries changed_at): elsewhere
+            # the parameter is unknown and ignored, as any other.
             view.ordering = ("changed_at", "id")
         return queryset
 
