@@ -11,6 +11,7 @@ from operator import and_, or_
 from urllib import parse
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.db.models import F, Q
@@ -61,11 +62,18 @@ class CursorPagination(pagination.CursorPagination):
         self.base_url = request.build_absolute_uri()
         self.ordering = self.get_ordering(request, queryset, view)
         reverse, position = self.decode_cursor(request) or (False, None)
-        fields = [(name.lstrip("-"), name.startswith("-") != reverse) for name in self.ordering]
+        fields = [
+            (
+                name.lstrip("-"),
+                name.startswith("-") != reverse,
+                _nullable(queryset, name.lstrip("-")),
+            )
+            for name in self.ordering
+        ]
         queryset = queryset.order_by(
             *(
                 F(name).desc(nulls_first=True) if descending else F(name).asc(nulls_last=True)
-                for name, descending in fields
+                for name, descending, _nullable_field in fields
             )
         )
         if position is not None:
@@ -155,29 +163,48 @@ def _json_value(value):
     return value
 
 
-def _step(name: str, value, descending: bool) -> Q:
+def _nullable(queryset, name: str) -> bool:
+    """Whether the ordering field may be NULL: a model field says so; an annotation's output
+    field does (``changed_at`` never is; a Coalesce over a nullable field may be)."""
+    try:
+        return queryset.model._meta.get_field(name).null
+    except FieldDoesNotExist:
+        expression = queryset.query.annotations.get(name)
+        return getattr(getattr(expression, "output_field", None), "null", True)
+
+
+def _step(name: str, value, descending: bool, nullable: bool) -> Q:
     """Rows strictly beyond ``value`` in this field's direction, NULL above every value."""
     if descending:
         return Q(**{f"{name}__isnull": False}) if value is None else Q(**{f"{name}__lt": value})
     if value is None:
         return Q(pk__in=[])
-    return Q(**{f"{name}__gt": value}) | Q(**{f"{name}__isnull": True})
+    beyond = Q(**{f"{name}__gt": value})
+    return beyond | Q(**{f"{name}__isnull": True}) if nullable else beyond
+
+
+def _from(name: str, value, descending: bool, nullable: bool) -> Q:
+    """Rows at or beyond ``value``: one range an index can start from."""
+    if value is None:
+        return Q() if descending else Q(**{f"{name}__isnull": True})
+    bound = Q(**{f"{name}__lte" if descending else f"{name}__gte": value})
+    return bound | Q(**{f"{name}__isnull": True}) if nullable and not descending else bound
 
 
 def _same(name: str, value) -> Q:
     return Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
 
 
-def _beyond(fields: list[tuple[str, bool]], position: list) -> Q:
-    """Rows after ``position`` in the ordering ``fields`` ((name, descending) pairs): beyond
-    it in the first field, or equal there and beyond in the next, and so on. The first
-    field's bound stands alone too, so that PostgreSQL can start an index range there."""
+def _beyond(fields: list[tuple[str, bool, bool]], position: list) -> Q:
+    """Rows after ``position`` in the ordering ``fields`` ((name, descending, nullable)):
+    beyond it in the first field, or equal there and beyond in the next, and so on. The
+    first field's range stands alone too, so that PostgreSQL starts an index scan there
+    instead of reading every row before it."""
     terms = []
-    for i, ((name, descending), value) in enumerate(zip(fields, position, strict=True)):
-        ties = [_same(n, v) for (n, _d), v in zip(fields[:i], position[:i], strict=True)]
-        terms.append(reduce(and_, [*ties, _step(name, value, descending)]))
+    for i, ((name, descending, nullable), value) in enumerate(zip(fields, position, strict=True)):
+        ties = [_same(n, v) for (n, _d, _n), v in zip(fields[:i], position[:i], strict=True)]
+        terms.append(reduce(and_, [*ties, _step(name, value, descending, nullable)]))
     if len(terms) == 1:
         return terms[0]
-    first, first_descending = fields[0]
-    start = _step(first, position[0], first_descending) | _same(first, position[0])
-    return start & reduce(or_, terms)
+    name, descending, nullable = fields[0]
+    return _from(name, position[0], descending, nullable) & reduce(or_, terms)
