@@ -6,9 +6,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 
-register = template.Library()
+from ledger.models import QUANTUM
 
-THOUSANDTH = Decimal("0.001")
+register = template.Library()
 
 
 @register.filter
@@ -17,7 +17,7 @@ def tonnes(value) -> str:
         return ""
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
-        amount = amount.quantize(THOUSANDTH, rounding=ROUND_HALF_UP)
+        amount = amount.quantize(QUANTUM, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError, TypeError):
         return ""
     return f"{abs(amount) if amount == 0 else amount:f}"
