@@ -296,7 +296,11 @@ class ProjectFilterForm(forms.Form):
     )
 
     def params(self) -> dict:
-        """The filters ``selectors.filter_projects`` takes, from valid input only."""
+        """The filters ``selectors.filter_projects`` takes: those with a valid value (a bad
+        one shows as an error under its field, the others still apply); none unbound."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
         params = {k: v for k, v in self.cleaned_data.items() if v}
         if params.get("project_type"):
             params["project_type"] = params["project_type"].pk

@@ -100,10 +100,7 @@ def project_list(request):
         .prefetch_related(Prefetch("amounts", queryset=ProjectAmount.objects.order_by("pollutant")))
     )
     form = ProjectFilterForm(request.GET or None)
-    # A bad value shows as an error under its field; the other filters still apply.
-    if form.is_bound:
-        form.is_valid()
-    params = form.params() if form.is_bound else {}
+    params = form.params()
     if params:
         projects = selectors.filter_projects(projects, params)
     counts = selectors.status_counts(user, projects, filtered=bool(params))
